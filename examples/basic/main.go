@@ -1,0 +1,229 @@
+// Command basic is the browser login flow of the FastAPI JWT recipe, on
+// authkit: a home page, a login page, a JSON login that returns a token, and
+// a protected endpoint.
+//
+//	go -C examples run ./basic            # then open http://localhost:8000
+//	JWT_SECRET=… go -C examples run ./basic -addr localhost:9000
+//
+// The demo user is admin / 1234. The token is kept in the browser's
+// localStorage and sent as "Authorization: Bearer", as the original recipe
+// does; see the README for the cookie alternative.
+//
+// Routes:
+//
+//	GET  /          home page (public): "logged in as NAME", or off to /login
+//	GET  /login     login form (public)
+//	POST /login     {"name","password"} → 200 {"token"} or 401
+//	GET  /user      protected: 200 {"name"}
+//	GET  /static/   the pages' scripts and styles (public)
+//
+// Only exp and the signature are required of a token, so one that PyJWT
+// minted with the same JWT_SECRET and claims {"id","name","exp"} is accepted.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/password"
+)
+
+//go:embed static
+var static embed.FS
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], os.Getenv, logger, nil); err != nil {
+		logger.Error("basic: " + err.Error())
+		os.Exit(1)
+	}
+}
+
+// run starts the server and serves until ctx is done. ready, when not nil,
+// receives the address it listens on.
+func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, ready func(addr string)) error {
+	flags := flag.NewFlagSet("basic", flag.ContinueOnError)
+	addr := flags.String("addr", "localhost:8000", "address to listen on")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	secret, err := secretFrom(getenv, logger)
+	if err != nil {
+		return err
+	}
+	app, err := newApp(secret, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           app,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("basic: listening", "url", "http://"+ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// secretFrom reads JWT_SECRET, or makes a random secret when it is unset.
+func secretFrom(getenv func(string) string, logger *slog.Logger) ([]byte, error) {
+	if s := getenv("JWT_SECRET"); s != "" {
+		return []byte(s), nil
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	logger.Warn("basic: JWT_SECRET is not set; using a random secret, so tokens will not survive a restart")
+	return secret, nil
+}
+
+// app is the example's HTTP application.
+type app struct {
+	issuer    *jwtauth.Issuer
+	hasher    password.Hasher // the zero Hasher: argon2id, OWASP parameters
+	adminHash string          // the demo user's password hash, made at start
+}
+
+// demoUser and demoPassword are the one account of the example.
+const (
+	demoUser     = "admin"
+	demoPassword = "1234"
+)
+
+// newApp returns the whole application: routes, authentication, headers.
+func newApp(secret []byte, logger *slog.Logger) (http.Handler, error) {
+	// The middleware takes the secret as it is (HMAC), so tokens from the
+	// FastAPI recipe, which carry no kid, verify as well as ours.
+	mw, err := jwtauth.New(jwtauth.Config{
+		Keys:    jwtauth.HMAC(secret),
+		Exclude: []string{"GET /{$}", "/login", "GET /static/"},
+		Logger:  logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("JWT_SECRET: %w", err)
+	}
+	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
+		Key: jwtauth.SigningKey{Algorithm: "HS256", Key: secret},
+		TTL: 30 * time.Minute,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{issuer: issuer}
+	if a.adminHash, err = a.hasher.Hash(context.Background(), demoPassword); err != nil {
+		return nil, err
+	}
+
+	pages, _ := fs.Sub(static, "static")
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", page(pages, "index.html"))
+	mux.Handle("GET /login", page(pages, "login.html"))
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("GET /user", a.user)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(pages)))
+	return securityHeaders(mw.Handler(mux)), nil
+}
+
+// page serves one embedded HTML page.
+func page(pages fs.FS, name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFileFS(w, r, pages, name)
+	})
+}
+
+// login checks {"name","password"} and answers {"token"}.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	if err := dec.Decode(&req); err != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "send JSON {\"name\", \"password\"}"})
+		return
+	}
+	var ok bool
+	if req.Name == demoUser {
+		ok, _ = a.hasher.Verify(r.Context(), req.Password, a.adminHash)
+	} else {
+		// Spend the same time on an unknown name, so the response time does
+		// not tell which names exist.
+		a.hasher.DummyVerify(r.Context(), req.Password)
+	}
+	if !ok {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_credentials", "error_description": "wrong name or password"})
+		return
+	}
+	token, err := a.issuer.Issue(r.Context(), req.Name, map[string]any{"id": 1, "name": req.Name})
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]string{"token": token})
+}
+
+// user answers the name in the verified token.
+func (a *app) user(w http.ResponseWriter, r *http.Request) {
+	claims, _ := jwtauth.FromContext(r.Context())
+	var c struct {
+		Name string `json:"name"`
+	}
+	if err := claims.Decode(&c); err != nil || c.Name == "" {
+		c.Name = claims.Subject()
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"name": c.Name})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// securityHeaders sets the headers every response of the example carries: the
+// pages load only their own scripts and cannot be framed.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}

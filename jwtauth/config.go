@@ -1,0 +1,191 @@
+package jwtauth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config configures a [Middleware]. Only Keys is required; every other field's
+// zero value is the safe default. [New] validates the whole Config once and
+// copies it, so changing a Config after New has no effect.
+type Config struct {
+	// Keys verifies token signatures, and decides which algorithms are
+	// accepted: only those the keys are bound to. Required. See [HMAC],
+	// [SecretKey], [PublicKey], [KeySet] and [Issuer.Keys].
+	Keys Keys
+
+	// Issuer, when set, is required to equal the token's iss claim exactly
+	// (case-sensitive, no normalisation; RFC 7519 §4.1.1). A token without iss
+	// is then rejected. Default: iss is not checked. Set it whenever the keys
+	// are shared with anything that is not this one issuer (RFC 8725 §3.8).
+	Issuer string
+
+	// Audience, when set, is required to be the token's aud claim or one of
+	// its elements (RFC 7519 §4.1.3). A token without aud is then rejected.
+	// Default: aud is not checked, and a token that carries one is accepted.
+	// Set it when the issuer mints tokens for more than one service (RFC 8725
+	// §3.9), so a token for one cannot be replayed at another.
+	Audience string
+
+	// Type, when set, is required to equal the token's typ header, compared as
+	// RFC 7515 §4.1.9 says: case-insensitively, with an omitted "application/"
+	// prefix; for example "at+jwt" (RFC 9068). Default: typ is not checked,
+	// since PyJWT sends "JWT" and some issuers send none (RFC 8725 §3.11).
+	// Independently of this field, a refresh token made by an [Issuer]
+	// (typ "refresh+jwt") is never accepted as an access token.
+	Type string
+
+	// RequiredClaims lists claims that must be present (with any value) in
+	// addition to exp. Default: none. At most 64.
+	RequiredClaims []string
+
+	// InsecureAllowNoExpiry accepts tokens without an exp claim. Default
+	// false: exp is required, because a token without one stays valid forever
+	// once stolen. A present exp is always checked.
+	InsecureAllowNoExpiry bool
+
+	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 0; at
+	// most 5 minutes (RFC 7519 §4.1.4: "usually no more than a few minutes").
+	Leeway time.Duration
+
+	// MaxTokenSize bounds the length of a token in bytes; a longer one is
+	// rejected before any decoding. Default 8192; at most 65536.
+	MaxTokenSize int
+
+	// Exclude lists requests that pass without authentication, as
+	// [net/http.ServeMux] patterns: "/login" (exactly that path), "/static/"
+	// (the subtree), "GET /health" (one method, and HEAD), "GET /{$}" (only
+	// the root), "api.example.com/public/" (a host). They are matched by an
+	// internal ServeMux, so they mean exactly what they mean to a ServeMux:
+	// "/login" does not exclude "/login-admin", and a request whose path is
+	// not canonical ("/static/../admin", "//admin") is never excluded. An
+	// invalid or conflicting pattern makes [New] fail. Default: none.
+	Exclude []string
+
+	// Optional lets requests without any token through without claims, so a
+	// handler can serve both visitors and users. A token that is present but
+	// invalid is still rejected. Default false.
+	Optional bool
+
+	// Cookie, when set, is the name of a cookie that may carry the token, as
+	// an alternative to the Authorization header; a request with both, and
+	// different values, is rejected (RFC 6750 §3.1). Browsers send cookies with
+	// cross-site requests, so a cookie token on an unsafe method (POST, PUT,
+	// DELETE, …) is accepted only when [net/http.CrossOriginProtection] finds
+	// the request same-origin. Set the cookie Secure, HttpOnly and
+	// SameSite=Lax or Strict (RFC 6750 §5.3). Default: no cookie; the token is
+	// read from the Authorization header only, and never from the URL.
+	Cookie string
+
+	// TrustedOrigins are origins ("https://app.example.com") whose cross-origin
+	// unsafe requests may use the Cookie token. Default: none.
+	TrustedOrigins []string
+
+	// Realm is the realm of the WWW-Authenticate challenge. Default "api".
+	// It may not contain '"', '\' or control characters.
+	Realm string
+
+	// Store, when set, is consulted for every token that has a jti or sid
+	// claim: a revoked one is rejected (401), and a store that fails makes the
+	// request fail closed (500), never pass. Default: none, except that Keys
+	// from [Issuer.Keys] bring the Issuer's store, so that [Issuer.Logout]
+	// takes effect.
+	Store Store
+
+	// ErrorHandler, when set, writes the response for a rejected request in
+	// place of the default RFC 6750 response. err matches one of the package's
+	// errors with errors.Is; [StatusCode] gives the status the default would
+	// use. It must not echo err's request-derived details, and there are none
+	// to echo.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger, when set, receives one record per rejected request: the reason
+	// and the status, never the token, the secret or text from the request.
+	// Client errors are logged at Info, server-side failures at Error.
+	// Default: nothing is logged.
+	Logger *slog.Logger
+
+	// Now returns the current time, for tests. Default time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultMaxTokenSize = 8 << 10
+	maxMaxTokenSize     = 64 << 10
+	maxLeeway           = 5 * time.Minute
+	defaultRealm        = "api"
+	maxRequiredClaims   = 64
+)
+
+// ErrConfig is the class of every error that [New] returns for an invalid
+// Config. The message says which field is wrong.
+var ErrConfig = errors.New("jwtauth: invalid config")
+
+func configError(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+}
+
+// validate checks c and returns a copy with defaults filled in.
+func (c Config) validate() (Config, error) {
+	if c.Keys == nil {
+		return c, configError("Keys is required: %w", ErrNoKeys)
+	}
+	if _, err := c.Keys.keySet(); err != nil && !errors.Is(err, ErrKeysUnavailable) {
+		return c, fmt.Errorf("%w: Keys: %w", ErrConfig, err)
+	}
+	if c.Leeway < 0 || c.Leeway > maxLeeway {
+		return c, configError("Leeway must be between 0 and %v", maxLeeway)
+	}
+	switch {
+	case c.MaxTokenSize == 0:
+		c.MaxTokenSize = defaultMaxTokenSize
+	case c.MaxTokenSize < 0 || c.MaxTokenSize > maxMaxTokenSize:
+		return c, configError("MaxTokenSize must be between 1 and %d", maxMaxTokenSize)
+	}
+	if c.Realm == "" {
+		c.Realm = defaultRealm
+	}
+	if !isQuotable(c.Realm) {
+		return c, configError("Realm has a character that cannot be quoted")
+	}
+	if len(c.RequiredClaims) > maxRequiredClaims {
+		return c, configError("at most %d RequiredClaims", maxRequiredClaims)
+	}
+	if slices.Contains(c.RequiredClaims, "") {
+		return c, configError("RequiredClaims has an empty name")
+	}
+	if c.Cookie != "" && !isCookieName(c.Cookie) {
+		return c, configError("Cookie is not a valid cookie name")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	c.RequiredClaims = slices.Clone(c.RequiredClaims)
+	c.Exclude = slices.Clone(c.Exclude)
+	c.TrustedOrigins = slices.Clone(c.TrustedOrigins)
+	return c, nil
+}
+
+// isQuotable reports whether s can appear in a quoted-string without escapes
+// and within RFC 6750's error_description charset: %x20-21 / %x23-5B / %x5D-7E.
+func isQuotable(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// isCookieName reports whether s is an RFC 6265 token.
+func isCookieName(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r)
+	})
+}

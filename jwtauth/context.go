@@ -1,0 +1,21 @@
+package jwtauth
+
+import "context"
+
+// contextKey is unexported, so no other package can place Claims in a context
+// where FromContext would find them.
+type contextKey struct{}
+
+// NewContext returns a copy of ctx that carries c. [Middleware.Handler] does
+// this for every authenticated request; call it yourself in tests, or after
+// [Middleware.Authenticate].
+func NewContext(ctx context.Context, c *Claims) context.Context {
+	return context.WithValue(ctx, contextKey{}, c)
+}
+
+// FromContext returns the verified claims that [Middleware.Handler] stored in
+// ctx, and whether there were any. It does no work beyond the lookup.
+func FromContext(ctx context.Context) (*Claims, bool) {
+	c, ok := ctx.Value(contextKey{}).(*Claims)
+	return c, ok && c != nil
+}

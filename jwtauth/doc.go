@@ -1,0 +1,82 @@
+// Package jwtauth authenticates net/http requests with JSON Web Tokens
+// (RFC 7519) sent as OAuth 2.0 bearer tokens (RFC 6750), and mints them.
+//
+// # Verifying
+//
+// [New] compiles a [Config] into a [Middleware]; its [Middleware.Handler]
+// wraps any http.Handler:
+//
+//	mw, err := jwtauth.New(jwtauth.Config{
+//		Keys:     jwtauth.HMAC(secret),           // or PublicKey, KeySet, issuer.Keys()
+//		Issuer:   "https://auth.example.com",     // checked when set
+//		Audience: "api",                          // checked when set
+//		Exclude:  []string{"GET /{$}", "/login"}, // ServeMux patterns
+//	})
+//	if err != nil {
+//		return err // a weak secret, an unfit key, a bad pattern…
+//	}
+//	http.ListenAndServe(addr, mw.Handler(mux))
+//
+// Handlers read the verified claims with [FromContext]; private claims decode
+// into a struct with [Claims.Decode]. [RequireScope], [RequireClaim] and
+// [RequireFresh] guard single routes. [Middleware.Authenticate] and
+// [Middleware.Verify] decide without writing a response, for WebSockets and
+// gRPC gateways.
+//
+// A rejected request gets the RFC 6750 §3 response: 401 with a bare
+// `WWW-Authenticate: Bearer realm="api"` when it has no token; 401
+// error="invalid_token" for a bad, expired or revoked token; 400
+// error="invalid_request" for a malformed header or more than one token;
+// 403 error="insufficient_scope" from a guard. The body is JSON
+// {"error", "error_description"} with fixed text. [Config.ErrorHandler]
+// replaces the writer; the errors match the package's sentinels with
+// errors.Is.
+//
+// # Issuing
+//
+// [NewIssuer] makes an [Issuer] that signs access tokens ([Issuer.Issue]),
+// and login sessions of an access token and a rotating refresh token
+// ([Issuer.Login], [Issuer.Refresh], [Issuer.Logout]). It rotates keys
+// without logging anyone out ([Issuer.Rotate], [Issuer.Retire]), publishes
+// its public keys ([Issuer.JWKSHandler]), and hands them to a Middleware
+// ([Issuer.Keys]). Revocations live in a [Store]: a bounded [MemoryStore] by
+// default, Redis for several instances (the redisstore module).
+//
+// # Security considerations
+//
+// The verification pipeline runs in this order, and each step refuses
+// before the next does any work:
+//
+//  1. One credential: an Authorization header with the Bearer scheme (any
+//     case) and one b64token, or the configured cookie; several, or a header
+//     and a cookie that differ, are refused (400). The URL query is never
+//     read. A cookie token on a cross-origin unsafe request is refused by
+//     [net/http.CrossOriginProtection], since browsers attach cookies to
+//     cross-site requests.
+//  2. Size and shape: at most [Config.MaxTokenSize] bytes (8 KiB), exactly
+//     three non-empty segments of the base64url alphabet, decoded strictly
+//     (no padding, canonical trailing bits). JWE, the JSON serialisations,
+//     b64:false and 100,000-dot tokens stop here.
+//  3. Header: a JSON object with no duplicate names (nor names equal but
+//     for case) and a string alg. crit, b64, zip, enc and cty "JWT" are
+//     refused; jku, x5u, jwk and x5c are ignored, never fetched or trusted.
+//  4. Key: by exact kid lookup in memory; the key's own algorithm must be
+//     the header's alg (RFC 8725 §3.1). There is no way to configure "none",
+//     and an HMAC secret is never taken from a public key, so alg "none" and
+//     HS256-with-the-RSA-key forgeries have nothing to verify with.
+//  5. Signature, by jwx's per-algorithm primitives (jws/jwsbb), which check
+//     signature lengths; Go's crypto/ecdsa refuses r or s of zero.
+//  6. Claims, read once: a JSON object, valid UTF-8, no duplicate or
+//     case-variant names (so [Claims.Decode] cannot be steered), exp, nbf and
+//     iat as JSON numbers, iss, sub and jti as strings, aud as a string or
+//     array of strings. exp is required unless [Config.InsecureAllowNoExpiry];
+//     times compare in whole seconds with at most five minutes of
+//     [Config.Leeway]; iss and aud match exactly when configured.
+//  7. Revocation, when a [Store] is configured: a revoked jti or session
+//     is refused, and a failing store fails closed (500).
+//
+// Keys are checked when they are configured: HMAC secrets of at least the
+// hash length (and not the FastAPI tutorial's published one), RSA keys of at
+// least 2048 bits, EC keys on their algorithm's curve. No error message or
+// log line contains a token, a secret or text copied from the request.
+package jwtauth

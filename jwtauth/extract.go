@@ -1,0 +1,80 @@
+package jwtauth
+
+import (
+	"net/http"
+	"strings"
+)
+
+// extract finds the request's one token: from the Authorization header
+// (RFC 6750 §2.1) or, when Config.Cookie is set, from that cookie. Never from
+// the URL query (RFC 6750 §2.3 "SHOULD NOT") or the body.
+//
+// The auth-scheme is matched case-insensitively (RFC 9110 §11.1) and may be
+// followed by one or more spaces (the grammar is 1*SP). A header with another
+// scheme (Basic, say) is not a bearer credential and counts as none. A Bearer
+// header that does not hold exactly one b64token (RFC 6750 §2.1) is
+// malformed.
+func (m *Middleware) extract(r *http.Request) (token string, fromCookie bool, err error) {
+	switch vals := r.Header["Authorization"]; len(vals) {
+	case 0:
+	case 1:
+		scheme, rest, _ := strings.Cut(vals[0], " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			token = strings.TrimLeft(rest, " ")
+			if !isB64Token(token) {
+				return "", false, ErrMalformedHeader
+			}
+		}
+	default:
+		return "", false, ErrMultipleTokens
+	}
+	if m.cfg.Cookie == "" {
+		if token == "" {
+			return "", false, ErrMissingToken
+		}
+		return token, false, nil
+	}
+	cookies := r.CookiesNamed(m.cfg.Cookie)
+	switch {
+	case len(cookies) > 1:
+		return "", false, ErrMultipleTokens
+	case len(cookies) == 0 || cookies[0].Value == "":
+		if token == "" {
+			return "", false, ErrMissingToken
+		}
+		return token, false, nil
+	case token != "":
+		if cookies[0].Value != token {
+			return "", false, ErrMultipleTokens
+		}
+		// The same token by both methods: the header is what counts, and a
+		// header cannot be set by a cross-site form.
+		return token, false, nil
+	}
+	if !isB64Token(cookies[0].Value) {
+		return "", false, ErrMalformedHeader
+	}
+	return cookies[0].Value, true, nil
+}
+
+// isB64Token reports whether s is an RFC 6750 b64token:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			break
+		}
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}

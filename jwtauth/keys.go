@@ -1,0 +1,334 @@
+package jwtauth
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+)
+
+// Keys is a source of verification keys for [Config.Keys]. Make one with
+// [HMAC], [SecretKey], [PublicKey] or [KeySet], or take an issuer's with
+// [Issuer.Keys]. Every key is bound to exactly one algorithm when it is
+// made; a token is verified only with a key of the algorithm its header
+// names, so the token can never choose how it is checked (RFC 8725 §3.1).
+//
+// Keys is implemented only by this package.
+type Keys interface {
+	// keySet returns the keys in force now. Static sources return the same
+	// set every time; rotating and remote sources return their current one.
+	keySet() (*keySet, error)
+}
+
+// Supported algorithms and what each needs of its key. none is not here and
+// cannot be added: there is no way to make a key for it.
+var algorithms = map[string]struct {
+	hash    crypto.Hash
+	minHMAC int            // HMAC: minimum secret length (RFC 7518 §3.2)
+	curve   elliptic.Curve // ECDSA: the one curve of this alg (RFC 7518 §3.4)
+	family  string
+}{
+	"HS256": {crypto.SHA256, 32, nil, "HMAC"},
+	"HS384": {crypto.SHA384, 48, nil, "HMAC"},
+	"HS512": {crypto.SHA512, 64, nil, "HMAC"},
+	"RS256": {crypto.SHA256, 0, nil, "RSA"},
+	"RS384": {crypto.SHA384, 0, nil, "RSA"},
+	"RS512": {crypto.SHA512, 0, nil, "RSA"},
+	"PS256": {crypto.SHA256, 0, nil, "RSA"},
+	"PS384": {crypto.SHA384, 0, nil, "RSA"},
+	"PS512": {crypto.SHA512, 0, nil, "RSA"},
+	"ES256": {crypto.SHA256, 0, elliptic.P256(), "EC"},
+	"ES384": {crypto.SHA384, 0, elliptic.P384(), "EC"},
+	"ES512": {crypto.SHA512, 0, elliptic.P521(), "EC"},
+	"EdDSA": {0, 0, nil, "EdDSA"},
+}
+
+// minRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3, §3.5).
+const minRSABits = 2048
+
+// publishedSecrets are SHA-256 digests of HMAC secrets printed in tutorials
+// that people copy into production. A token signed with one can be forged by
+// anyone who has read the tutorial.
+var publishedSecrets = [][sha256.Size]byte{
+	// FastAPI's "OAuth2 with Password (and hashing), Bearer with JWT tokens":
+	// 09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7
+	sha256.Sum256([]byte("09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7")),
+}
+
+// Errors about keys, returned by [New] (and by [NewIssuer]) when the
+// configuration is wrong. They never contain key material.
+var (
+	// ErrWeakSecret: an HMAC secret shorter than its hash (32 bytes for HS256,
+	// 48 for HS384, 64 for HS512), or one published in a tutorial.
+	ErrWeakSecret = errors.New("jwtauth: HMAC secret too weak")
+	// ErrKeyAlgorithm: the key does not fit the algorithm it is given, the
+	// algorithm is not supported, or (in a JWK Set) cannot be determined.
+	ErrKeyAlgorithm = errors.New("jwtauth: key does not fit algorithm")
+	// ErrNoKeys: Config.Keys is nil, or a key set holds no signing keys.
+	ErrNoKeys = errors.New("jwtauth: no keys")
+)
+
+// key is one verification key, bound to one algorithm.
+type key struct {
+	alg string
+	kid string // "" when the key has none
+	// material is what jwsbb.Verify takes for alg: []byte for HMAC,
+	// *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey.
+	material any
+}
+
+// keySet is an immutable collection of keys. Lookups never allocate.
+type keySet struct {
+	byKID map[string]*key
+	// Per algorithm, the one key a token without a usable kid gets, or nil
+	// when there are several (see find). A present map entry means some key
+	// has the algorithm.
+	onlyKey  map[string]*key // among all keys of the algorithm
+	onlyAnon map[string]*key // among the keys without a kid
+}
+
+func newKeySet(keys ...*key) (*keySet, error) {
+	if len(keys) == 0 {
+		return nil, ErrNoKeys
+	}
+	s := &keySet{byKID: make(map[string]*key), onlyKey: make(map[string]*key), onlyAnon: make(map[string]*key)}
+	only := func(m map[string]*key, k *key) {
+		if _, seen := m[k.alg]; seen {
+			m[k.alg] = nil
+		} else {
+			m[k.alg] = k
+		}
+	}
+	for _, k := range keys {
+		only(s.onlyKey, k)
+		if k.kid == "" {
+			only(s.onlyAnon, k)
+			continue
+		}
+		if _, dup := s.byKID[k.kid]; dup {
+			return nil, fmt.Errorf("%w: two keys with the same kid", ErrKeyAlgorithm)
+		}
+		s.byKID[k.kid] = k
+	}
+	return s, nil
+}
+
+// find selects the key for a token whose header names alg and kid:
+//
+//   - a kid that a key has selects that key, which must be of alg;
+//   - a kid that no key has selects the one key of alg without a kid;
+//   - no kid selects the one key of alg.
+//
+// Where the rule finds several keys the token is refused rather than checked
+// against each, which would let one request cost many verifications.
+func (s *keySet) find(alg string, kid []byte) (*key, error) {
+	only, ok := s.onlyKey[alg]
+	if !ok {
+		return nil, ErrAlgorithm
+	}
+	if len(kid) > 0 {
+		if k, ok := s.byKID[string(kid)]; ok {
+			if k.alg != alg {
+				return nil, ErrAlgorithm
+			}
+			return k, nil
+		}
+		only = s.onlyAnon[alg]
+	}
+	if only == nil {
+		return nil, ErrUnknownKey
+	}
+	return only, nil
+}
+
+// staticKeys is a Keys that never changes, or the error that making it gave.
+type staticKeys struct {
+	set *keySet
+	err error
+}
+
+func (s staticKeys) keySet() (*keySet, error) { return s.set, s.err }
+
+func keysOf(k *key, err error) Keys {
+	if err != nil {
+		return staticKeys{err: err}
+	}
+	set, err := newKeySet(k)
+	return staticKeys{set: set, err: err}
+}
+
+// HMAC returns Keys holding one HS256 secret, the shape of the FastAPI
+// recipes: the secret is used as bytes, exactly as PyJWT and python-jose use
+// the UTF-8 bytes of their SECRET_KEY. It is shorthand for
+// SecretKey("HS256", secret). The secret is copied.
+//
+// The secret must be at least 32 random bytes; [New] refuses a shorter one, or
+// one published in a tutorial, with [ErrWeakSecret].
+func HMAC(secret []byte) Keys { return SecretKey("HS256", secret) }
+
+// SecretKey returns Keys holding one HMAC secret for alg: "HS256", "HS384" or
+// "HS512". The secret must be at least as long as the hash (32, 48 or 64
+// bytes). The secret is copied.
+func SecretKey(alg string, secret []byte) Keys { return keysOf(newSecretKey(alg, "", secret)) }
+
+func newSecretKey(alg, kid string, secret []byte) (*key, error) {
+	a, ok := algorithms[alg]
+	if !ok || a.family != "HMAC" {
+		return nil, fmt.Errorf("%w: not an HMAC algorithm", ErrKeyAlgorithm)
+	}
+	if len(secret) < a.minHMAC {
+		return nil, fmt.Errorf("%w: %s needs a secret of at least %d bytes", ErrWeakSecret, alg, a.minHMAC)
+	}
+	sum := sha256.Sum256(secret)
+	for _, p := range publishedSecrets {
+		if subtle.ConstantTimeCompare(sum[:], p[:]) == 1 {
+			return nil, fmt.Errorf("%w: the secret is published in a tutorial", ErrWeakSecret)
+		}
+	}
+	return &key{alg: alg, kid: kid, material: append([]byte(nil), secret...)}, nil
+}
+
+// PublicKey returns Keys holding one public key for alg:
+//
+//   - RS256, RS384, RS512, PS256, PS384, PS512: *rsa.PublicKey of at least
+//     2048 bits;
+//   - ES256, ES384, ES512: *ecdsa.PublicKey on P-256, P-384, P-521 respectively;
+//   - EdDSA: ed25519.PublicKey.
+//
+// Parse a PEM file with encoding/pem and [crypto/x509.ParsePKIXPublicKey]. A
+// key that does not fit alg makes [New] fail with [ErrKeyAlgorithm].
+func PublicKey(alg string, pub crypto.PublicKey) Keys { return keysOf(newPublicKey(alg, "", pub)) }
+
+func newPublicKey(alg, kid string, pub crypto.PublicKey) (*key, error) {
+	a, ok := algorithms[alg]
+	if !ok {
+		return nil, fmt.Errorf("%w: unsupported algorithm", ErrKeyAlgorithm)
+	}
+	bad := func(why string) (*key, error) { return nil, fmt.Errorf("%w: %s: %s", ErrKeyAlgorithm, alg, why) }
+	switch a.family {
+	case "RSA":
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok || k == nil || k.N == nil {
+			return bad("needs *rsa.PublicKey")
+		}
+		if k.N.BitLen() < minRSABits {
+			return bad("RSA key shorter than 2048 bits")
+		}
+		if k.E < 3 || k.E&1 == 0 {
+			return bad("invalid RSA public exponent")
+		}
+	case "EC":
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok || k == nil || k.Curve != a.curve {
+			return bad("needs *ecdsa.PublicKey on the algorithm's curve")
+		}
+		if _, err := k.ECDH(); err != nil { // checks the point is on the curve
+			return bad("invalid EC point")
+		}
+	case "EdDSA":
+		k, ok := pub.(ed25519.PublicKey)
+		if !ok || len(k) != ed25519.PublicKeySize {
+			return bad("needs ed25519.PublicKey")
+		}
+		pub = append(ed25519.PublicKey(nil), k...)
+	default:
+		return bad("needs a secret, see SecretKey")
+	}
+	return &key{alg: alg, kid: kid, material: pub}, nil
+}
+
+// KeySet returns Keys holding the keys of a JSON Web Key Set (RFC 7517 §5),
+// selected by the token's kid. Each key is bound to its "alg"; EC and Ed25519
+// keys without one get the only algorithm of their curve, and an RSA or oct
+// key without one is an error, since it would fit several. Keys whose "use" is
+// "enc" are skipped. Private keys are reduced to their public part; oct keys
+// must meet the HMAC length rules. The JSON is parsed once, here.
+func KeySet(jwksJSON []byte) Keys {
+	set, err := parseKeySet(jwksJSON, true)
+	return staticKeys{set: set, err: err}
+}
+
+func parseKeySet(jwksJSON []byte, allowSecret bool) (*keySet, error) {
+	parsed, err := jwk.Parse(jwksJSON)
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWK Set does not parse", ErrKeyAlgorithm)
+	}
+	var keys []*key
+	for i := range parsed.Len() {
+		jk, _ := parsed.Key(i)
+		k, err := fromJWK(jk, allowSecret)
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", i, err)
+		}
+		if k != nil {
+			keys = append(keys, k)
+		}
+	}
+	return newKeySet(keys...)
+}
+
+// fromJWK converts one JWK; it returns nil, nil for a key to skip.
+func fromJWK(jk jwk.Key, allowSecret bool) (*key, error) {
+	if use, ok := jk.KeyUsage(); ok && use != jwk.ForSignature.String() {
+		return nil, nil
+	}
+	if err := jk.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: invalid JWK", ErrKeyAlgorithm)
+	}
+	kid, _ := jk.KeyID()
+	alg := ""
+	if a, ok := jk.Algorithm(); ok {
+		alg = a.String()
+	}
+	if _, ok := algorithms[alg]; alg != "" && !ok {
+		if _, isSig := jwa.LookupSignatureAlgorithm(alg); !isSig {
+			return nil, nil // an encryption algorithm: not ours to use
+		}
+		return nil, fmt.Errorf("%w: unsupported algorithm", ErrKeyAlgorithm)
+	}
+	var raw any
+	if jk.KeyType() == jwa.OctetSeq() {
+		if !allowSecret {
+			return nil, fmt.Errorf("%w: symmetric key in a remote key set", ErrKeyAlgorithm)
+		}
+		if alg == "" {
+			return nil, fmt.Errorf("%w: oct key without alg", ErrKeyAlgorithm)
+		}
+		var secret []byte
+		if err := jwk.Export(jk, &secret); err != nil {
+			return nil, fmt.Errorf("%w: invalid oct key", ErrKeyAlgorithm)
+		}
+		return newSecretKey(alg, kid, secret)
+	}
+	pk, err := jwk.PublicKeyOf(jk)
+	if err != nil {
+		return nil, fmt.Errorf("%w: no public key", ErrKeyAlgorithm)
+	}
+	if err := jwk.Export(pk, &raw); err != nil {
+		return nil, fmt.Errorf("%w: invalid key", ErrKeyAlgorithm)
+	}
+	if alg == "" {
+		switch k := raw.(type) {
+		case *ecdsa.PublicKey:
+			for name, a := range algorithms {
+				if a.curve != nil && a.curve == k.Curve {
+					alg = name
+				}
+			}
+		case ed25519.PublicKey:
+			alg = "EdDSA"
+		}
+		if alg == "" {
+			return nil, fmt.Errorf("%w: key without alg", ErrKeyAlgorithm)
+		}
+	}
+	return newPublicKey(alg, kid, raw)
+}

@@ -1,0 +1,128 @@
+package jwtauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+)
+
+// Middleware verifies bearer tokens on HTTP requests. Make one with [New]; it
+// is immutable and safe for concurrent use.
+type Middleware struct {
+	cfg      Config
+	exclude  *excluder // nil when Config.Exclude is empty
+	cop      *http.CrossOriginProtection
+	required []string
+	store    Store // nil: no revocation checks
+	refresh  bool  // reads refresh tokens (an Issuer's own verifier)
+}
+
+// New validates cfg and returns a Middleware. It fails, with an error that
+// matches [ErrConfig], on a missing or unfit key, a weak HMAC secret, an
+// invalid exclusion pattern, an out-of-range Leeway or MaxTokenSize, and any
+// other field it cannot honour. It never falls back to a default silently.
+func New(cfg Config) (*Middleware, error) {
+	cfg, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	m := &Middleware{cfg: cfg, required: cfg.RequiredClaims, store: cfg.Store}
+	if ik, ok := cfg.Keys.(issuerKeys); ok && m.store == nil {
+		m.store = ik.defaultStore()
+	}
+	if len(cfg.Exclude) > 0 {
+		if m.exclude, err = newExcluder(cfg.Exclude); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Cookie != "" {
+		m.cop = http.NewCrossOriginProtection()
+		for _, o := range cfg.TrustedOrigins {
+			if err := m.cop.AddTrustedOrigin(o); err != nil {
+				return nil, configError("TrustedOrigins: %v", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// Handler returns a handler that authenticates each request before passing it
+// to next, with the verified [Claims] in its context (see [FromContext]).
+// Excluded requests pass untouched; requests without a token pass without
+// claims when Config.Optional is set; every other request without a valid
+// token gets the RFC 6750 error response and never reaches next.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.exclude != nil && m.exclude.match(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		claims, err := m.Authenticate(r)
+		switch {
+		case err == nil:
+			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), claims)))
+		case m.cfg.Optional && errors.Is(err, ErrMissingToken):
+			next.ServeHTTP(w, r)
+		default:
+			m.reject(w, r, err, "")
+		}
+	})
+}
+
+// Authenticate finds the request's token, verifies it and returns its claims,
+// without writing a response: for code that decides itself what to do, such
+// as a WebSocket upgrade or a gRPC gateway. It ignores Config.Exclude and
+// Config.Optional. A request without a token gives [ErrMissingToken]; every
+// error matches one of the package's errors with errors.Is.
+func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
+	token, fromCookie, err := m.extract(r)
+	if err != nil {
+		return nil, err
+	}
+	if fromCookie && m.cop.Check(r) != nil {
+		return nil, ErrCrossOrigin
+	}
+	return m.Verify(r.Context(), token)
+}
+
+// Verify verifies a compact JWS token, as it would be sent after "Bearer ",
+// and returns its claims. With a Store, a token whose jti or session (sid)
+// is revoked gives [ErrTokenRevoked], and a failing store [ErrStore].
+func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) {
+	c, err := m.verify(token)
+	if err != nil {
+		return nil, err
+	}
+	if m.store != nil && (c.id != "" || c.sid != "") {
+		revoked, err := m.store.Revoked(ctx, c.id, c.sid)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		}
+		if revoked {
+			return nil, ErrTokenRevoked
+		}
+	}
+	return c, nil
+}
+
+// reject logs err and writes the error response, through Config.ErrorHandler
+// when there is one. scope is the scope to name in an insufficient_scope
+// challenge.
+func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error, scope string) {
+	if l := m.cfg.Logger; l != nil {
+		p := problemFor(err)
+		level := slog.LevelInfo
+		if p.status >= 500 {
+			level = slog.LevelError
+		}
+		l.LogAttrs(r.Context(), level, "jwtauth: request rejected",
+			slog.Int("status", p.status), slog.String("reason", err.Error()))
+	}
+	if h := m.cfg.ErrorHandler; h != nil {
+		h(w, r, err)
+		return
+	}
+	writeProblem(w, m.cfg.Realm, err, scope)
+}

@@ -1,0 +1,113 @@
+package password
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// bcryptLen is the length of every bcrypt hash: "$2b$" + 2 cost digits + "$"
+// + 22 characters of salt + 31 characters of hash.
+const bcryptLen = 60
+
+const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// bcryptB64 is bcrypt's own base64 alphabet, unpadded.
+var bcryptB64 = base64.NewEncoding(bcryptAlphabet).WithPadding(base64.NoPadding)
+
+// parseBcrypt checks that hash is exactly a $2a$, $2b$ or $2y$ bcrypt hash
+// with a cost of 4..31 (and at most c.maxBcryptCost) and nothing after its 60
+// characters. golang.org/x/crypto/bcrypt alone would accept any minor letter,
+// a major version below 2 and trailing garbage.
+func parseBcrypt(hash string, c *config, p *parsed) error {
+	if len(hash) != bcryptLen || hash[6] != '$' {
+		return fmt.Errorf("%w: malformed bcrypt hash", ErrInvalidHash)
+	}
+	d1, d0 := hash[4], hash[5]
+	if d1 < '0' || d1 > '9' || d0 < '0' || d0 > '9' {
+		return fmt.Errorf("%w: malformed bcrypt cost", ErrInvalidHash)
+	}
+	for i := 7; i < bcryptLen; i++ {
+		if strings.IndexByte(bcryptAlphabet, hash[i]) < 0 {
+			return fmt.Errorf("%w: malformed bcrypt salt or hash", ErrInvalidHash)
+		}
+	}
+	cost := int(d1-'0')*10 + int(d0-'0')
+	if cost < bcryptMinCost || cost > bcryptMaxCost {
+		return fmt.Errorf("%w: bcrypt cost out of range", ErrInvalidHash)
+	}
+	if cost > c.maxBcryptCost {
+		return fmt.Errorf("%w: bcrypt cost exceeds the configured limit", ErrUnsupported)
+	}
+	p.cost = cost
+	return nil
+}
+
+// errBcryptTooLong is returned for a password over 72 bytes bound for bcrypt.
+var errBcryptTooLong = fmt.Errorf("%w: %w", ErrPasswordTooLong, bcrypt.ErrPasswordTooLong)
+
+// hashBcrypt hashes pw with bcrypt at c's cost. It refuses passwords that
+// bcrypt would truncate (over 72 bytes) or that C implementations would cut
+// at a NUL byte.
+func (h *Hasher) hashBcrypt(ctx context.Context, c *config, pw string) (string, error) {
+	if len(pw) > bcryptMaxInput {
+		return "", errBcryptTooLong
+	}
+	if strings.IndexByte(pw, 0) >= 0 {
+		return "", fmt.Errorf("%w: bcrypt cannot portably hash a NUL byte", ErrInvalidPassword)
+	}
+	secret := []byte(pw)
+	defer clear(secret)
+	var out []byte
+	var err error
+	if cerr := h.compute(ctx, func() { out, err = bcrypt.GenerateFromPassword(secret, c.bcryptCost) }); cerr != nil {
+		return "", cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("password: bcrypt: %w", err)
+	}
+	return string(out), nil
+}
+
+// verifyBcrypt checks pw against a bcrypt hash that parseBcrypt accepted.
+// Passwords over 72 bytes are refused rather than truncated (see the package
+// documentation). A NUL byte is hashed like any other byte, so it never
+// truncates the comparison.
+func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string) (bool, error) {
+	if len(pw) > bcryptMaxInput {
+		return false, errBcryptTooLong
+	}
+	secret := []byte(pw)
+	defer clear(secret)
+	var err error
+	if cerr := h.compute(ctx, func() { err = bcrypt.CompareHashAndPassword([]byte(hash), secret) }); cerr != nil {
+		return false, cerr
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+		return false, nil
+	}
+	// Unreachable after parseBcrypt; x/crypto's error may quote the hash.
+	return false, fmt.Errorf("%w: rejected by bcrypt", ErrInvalidHash)
+}
+
+// dummyBcrypt returns a $2a$ hash at cost with a random salt and a random
+// hash value, which no password matches.
+func dummyBcrypt(cost int) (string, error) {
+	var raw [16 + 23]byte
+	if err := randomBytes(raw[:]); err != nil {
+		return "", err
+	}
+	b := make([]byte, 0, bcryptLen)
+	b = append(b, "$2a$"...)
+	b = append(b, byte('0'+cost/10), byte('0'+cost%10), '$')
+	b = bcryptB64.AppendEncode(b, raw[:16])
+	b = bcryptB64.AppendEncode(b, raw[16:])
+	return string(b), nil
+}
