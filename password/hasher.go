@@ -259,7 +259,9 @@ func (h *Hasher) Validate() error {
 // with a fresh random salt. It fails with ErrPasswordTooLong for passwords
 // over MaxPasswordLen bytes, and with the context's error (wrapped in
 // ErrBusy) if ctx ends while waiting for a computation slot. The computation
-// itself is not interrupted by ctx.
+// itself is not interrupted by ctx. With the Bcrypt Scheme it returns a $2a$
+// hash and refuses passwords over 72 bytes (ErrPasswordTooLong) or containing
+// a NUL byte (ErrInvalidPassword) instead of letting bcrypt truncate them.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	c, err := h.config()
 	if err != nil {
@@ -275,8 +277,9 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 }
 
 // Verify reports whether pw matches the encoded hash. It reads argon2id and
-// argon2i PHC strings (version 19) and bcrypt hashes with the $2a$, $2b$ or
-// $2y$ prefix, whatever h's Scheme.
+// argon2i PHC strings (version 19, with the key length taken from the stored
+// key, 12 to 64 bytes) and bcrypt hashes with the $2a$, $2b$ or $2y$ prefix,
+// whatever h's Scheme. Keys are compared in constant time.
 //
 // A wrong password gives false and a nil error. An error means that the hash
 // could not be checked: ErrInvalidHash (unreadable), ErrUnsupported (another
