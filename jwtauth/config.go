@@ -135,7 +135,7 @@ func (c Config) validate() (Config, error) {
 	if c.Keys == nil {
 		return c, configError("Keys is required: %w", ErrNoKeys)
 	}
-	if _, err := c.Keys.keySet(); err != nil && !errors.Is(err, ErrKeysUnavailable) {
+	if err := c.Keys.check(); err != nil {
 		return c, fmt.Errorf("%w: Keys: %w", ErrConfig, err)
 	}
 	if c.Leeway < 0 || c.Leeway > maxLeeway {

@@ -6,6 +6,10 @@ import "context"
 // where FromContext would find them.
 type contextKey struct{}
 
+// middlewareKey marks a request that an Optional Middleware let through
+// without a token, for the guards.
+type middlewareKey struct{}
+
 // NewContext returns a copy of ctx that carries c. [Middleware.Handler] does
 // this for every authenticated request; call it yourself in tests, or after
 // [Middleware.Authenticate].

@@ -3,6 +3,7 @@ package jwtauth
 import (
 	"fmt"
 	"net/http"
+	"path"
 )
 
 // excluder decides which requests skip authentication, with a ServeMux of its
@@ -40,8 +41,29 @@ func register(mux *http.ServeMux, pattern string) (err error) {
 	return nil
 }
 
+// match reports whether r is excluded. The decoded path must be canonical
+// first: ServeMux cleans only the escaped path, so "/public/%2e%2e/private"
+// would match "/public/" while a file server behind it reads the decoded
+// "/public/../private" and serves "/private". CONNECT requests, which
+// ServeMux does not clean at all, get the same check.
 func (e *excluder) match(r *http.Request) bool {
+	if !isCanonical(r.URL.Path) {
+		return false
+	}
 	h, _ := e.mux.Handler(r)
 	_, ok := h.(excluded)
 	return ok
+}
+
+// isCanonical reports whether p is an absolute path that path.Clean leaves
+// alone, but for a trailing slash: no "//", ".", ".." segments.
+func isCanonical(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c == p
 }

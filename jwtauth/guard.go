@@ -62,7 +62,11 @@ func guard(scope string, deny error, allow func(*Claims) bool) func(http.Handler
 			case ok && allow(c):
 				next.ServeHTTP(w, r)
 			case !ok:
-				writeProblem(w, defaultRealm, ErrMissingToken, "")
+				if m, _ := r.Context().Value(middlewareKey{}).(*Middleware); m != nil {
+					m.reject(w, r, ErrMissingToken, "")
+				} else {
+					writeProblem(w, defaultRealm, ErrMissingToken, "")
+				}
 			case c.mw != nil:
 				c.mw.reject(w, r, deny, scope)
 			default:

@@ -191,7 +191,7 @@ type issuerKeys struct {
 	refresh bool
 }
 
-func (k issuerKeys) keySet() (*keySet, error) {
+func (k issuerKeys) keySet(context.Context) (*keySet, error) {
 	s := k.i.state.Load()
 	if k.refresh {
 		return s.refresh, nil
@@ -199,6 +199,7 @@ func (k issuerKeys) keySet() (*keySet, error) {
 	return s.verify, nil
 }
 
+func (k issuerKeys) check() error        { return nil }
 func (k issuerKeys) defaultStore() Store { return k.i.store }
 
 // Keys returns the keys that verify the Issuer's access tokens, for

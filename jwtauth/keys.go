@@ -1,6 +1,7 @@
 package jwtauth
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -25,7 +26,10 @@ import (
 type Keys interface {
 	// keySet returns the keys in force now. Static sources return the same
 	// set every time; rotating and remote sources return their current one.
-	keySet() (*keySet, error)
+	keySet(ctx context.Context) (*keySet, error)
+
+	// check reports a configuration error, without fetching anything.
+	check() error
 }
 
 // Supported algorithms and what each needs of its key. none is not here and
@@ -155,7 +159,8 @@ type staticKeys struct {
 	err error
 }
 
-func (s staticKeys) keySet() (*keySet, error) { return s.set, s.err }
+func (s staticKeys) keySet(context.Context) (*keySet, error) { return s.set, s.err }
+func (s staticKeys) check() error                            { return s.err }
 
 func keysOf(k *key, err error) Keys {
 	if err != nil {
@@ -227,7 +232,7 @@ func newPublicKey(alg, kid string, pub crypto.PublicKey) (*key, error) {
 		}
 	case "EC":
 		k, ok := pub.(*ecdsa.PublicKey)
-		if !ok || k == nil || k.Curve != a.curve {
+		if !ok || k == nil || k.Curve != a.curve || k.X == nil || k.Y == nil {
 			return bad("needs *ecdsa.PublicKey on the algorithm's curve")
 		}
 		if _, err := k.ECDH(); err != nil { // checks the point is on the curve

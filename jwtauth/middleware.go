@@ -64,7 +64,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		case err == nil:
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), claims)))
 		case m.cfg.Optional && errors.Is(err, ErrMissingToken):
-			next.ServeHTTP(w, r)
+			// No claims, but the guards further in answer as this
+			// middleware would (realm, logger, ErrorHandler).
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), middlewareKey{}, m)))
 		default:
 			m.reject(w, r, err, "")
 		}
@@ -91,7 +93,7 @@ func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
 // and returns its claims. With a Store, a token whose jti or session (sid)
 // is revoked gives [ErrTokenRevoked], and a failing store [ErrStore].
 func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) {
-	c, err := m.verify(token)
+	c, err := m.verify(ctx, token)
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func (i *Issuer) newRefreshVerifier() (*Middleware, error) {
 //
 // The new access token is not fresh.
 func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
-	c, err := i.refreshMW.verify(refreshToken)
+	c, err := i.refreshMW.verify(ctx, refreshToken)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package jwtauth
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"slices"
 	"strings"
@@ -37,7 +38,7 @@ type header struct {
 	hasAlg        bool
 }
 
-func (m *Middleware) verify(token string) (*Claims, error) {
+func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > m.cfg.MaxTokenSize {
 		return nil, ErrTokenTooLarge
 	}
@@ -62,11 +63,21 @@ func (m *Middleware) verify(token string) (*Claims, error) {
 		return nil, ErrTokenType
 	}
 
-	set, err := m.cfg.Keys.keySet()
+	set, err := m.cfg.Keys.keySet(ctx)
 	if err != nil {
 		return nil, err
 	}
 	k, err := set.find(string(hdr.alg), hdr.kid)
+	if err == ErrUnknownKey {
+		// A key set that can be refreshed may not have the key yet: the
+		// issuer may have rotated. It refreshes at most once per interval,
+		// however many tokens name unknown keys.
+		if r, ok := m.cfg.Keys.(refresher); ok {
+			if set, ok = r.refresh(ctx); ok {
+				k, err = set.find(string(hdr.alg), hdr.kid)
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
