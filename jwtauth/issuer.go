@@ -213,6 +213,9 @@ func (i *Issuer) Store() Store { return i.store }
 // KeyID returns the kid of the active signing key.
 func (i *Issuer) KeyID() string { return i.state.Load().active.kid }
 
+// Algorithm returns the algorithm of the active signing key.
+func (i *Issuer) Algorithm() string { return i.state.Load().active.alg }
+
 // newSigner checks sk and prepares it.
 func (i *Issuer) newSigner(sk SigningKey) (*signer, error) {
 	a, ok := algorithms[sk.Algorithm]

@@ -1,0 +1,315 @@
+// Command authserver is an authorization server: it signs tokens with an
+// asymmetric key and publishes the public keys, so that other services (see
+// ../resource) verify its tokens without sharing a secret.
+//
+//	go -C examples run ./authserver                 # ES256 key made at start
+//	go -C examples run ./authserver -key key.pem    # a PKCS#8 EC, RSA or Ed25519 key
+//	kill -HUP <pid>                                 # rotate: reload -key, or make a new key
+//
+// Routes:
+//
+//	GET  /.well-known/jwks.json                 the public keys (JWK Set)
+//	GET  /.well-known/openid-configuration      issuer and jwks_uri, for discovery
+//	POST /token   grant_type=password&username=…&password=…   → token response
+//	POST /token   grant_type=refresh_token&refresh_token=…     → a new pair
+//
+// The demo users are admin / 1234 (scope "items:read items:write") and
+// reader / 5678 (scope "items:read"). JWT_SECRET, when set, is the secret
+// of refresh tokens, so that several instances accept each other's; when
+// unset a random one is made and a log line says so. On SIGHUP the old key
+// keeps verifying until the longest token it signed has expired.
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/password"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], os.Getenv, logger, hup, nil); err != nil {
+		logger.Error("authserver: " + err.Error())
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	addr, keyFile, alg, issuer, audience string
+	ttl                                  time.Duration
+}
+
+// run serves until ctx is done; a value on rotate rotates the signing key.
+// ready, when not nil, receives the listening address.
+func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, rotate <-chan os.Signal, ready func(string)) error {
+	var o options
+	flags := flag.NewFlagSet("authserver", flag.ContinueOnError)
+	flags.StringVar(&o.addr, "addr", "localhost:8000", "address to listen on")
+	flags.StringVar(&o.keyFile, "key", "", "PKCS#8 PEM private key file (default: a new key at start)")
+	flags.StringVar(&o.alg, "alg", "", "signing algorithm (default: ES256, or the key's: RS256 for RSA, EdDSA for Ed25519)")
+	flags.StringVar(&o.issuer, "issuer", "", `iss of the tokens (default "http://ADDR")`)
+	flags.StringVar(&o.audience, "audience", "", "aud of the tokens (default: none)")
+	flags.DurationVar(&o.ttl, "ttl", 15*time.Minute, "access token lifetime")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if o.issuer == "" {
+		o.issuer = "http://" + ln.Addr().String()
+	}
+	a, err := newApp(o, getenv, logger)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("authserver: listening", "url", "http://"+ln.Addr().String(), "issuer", o.issuer, "kid", a.issuer.KeyID())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-rotate:
+			if err := a.rotate(); err != nil {
+				logger.Error("authserver: rotation failed; the current key stays", "error", err.Error())
+			} else {
+				logger.Info("authserver: rotated the signing key", "kid", a.issuer.KeyID())
+			}
+		case <-ctx.Done():
+			shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(shutdown)
+		}
+	}
+}
+
+// app is the authorization server.
+type app struct {
+	o      options
+	issuer *jwtauth.Issuer
+	hasher password.Hasher
+	users  map[string]user
+	logger *slog.Logger
+}
+
+type user struct {
+	hash  string
+	scope string
+}
+
+func newApp(o options, getenv func(string) string, logger *slog.Logger) (*app, error) {
+	key, err := loadKey(o)
+	if err != nil {
+		return nil, err
+	}
+	refreshSecret := []byte(getenv("JWT_SECRET"))
+	if len(refreshSecret) == 0 {
+		logger.Warn("authserver: JWT_SECRET is not set; refresh tokens use a random secret and will not survive a restart")
+		refreshSecret = make([]byte, 32)
+		rand.Read(refreshSecret)
+	}
+	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
+		Key:           key,
+		Issuer:        o.issuer,
+		Audience:      o.audience,
+		TTL:           o.ttl,
+		RefreshSecret: refreshSecret,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("JWT_SECRET or key: %w", err)
+	}
+	a := &app{o: o, issuer: issuer, logger: logger, users: map[string]user{}}
+	for name, u := range map[string][2]string{"admin": {"1234", "items:read items:write"}, "reader": {"5678", "items:read"}} {
+		h, err := a.hasher.Hash(context.Background(), u[0])
+		if err != nil {
+			return nil, err
+		}
+		a.users[name] = user{hash: h, scope: u[1]}
+	}
+	return a, nil
+}
+
+// loadKey reads -key, or makes a new key of -alg.
+func loadKey(o options) (jwtauth.SigningKey, error) {
+	var signer crypto.Signer
+	if o.keyFile != "" {
+		data, err := os.ReadFile(o.keyFile)
+		if err != nil {
+			return jwtauth.SigningKey{}, err
+		}
+		block, _ := pem.Decode(data)
+		if block == nil {
+			return jwtauth.SigningKey{}, errors.New("-key: no PEM block")
+		}
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return jwtauth.SigningKey{}, fmt.Errorf("-key: not a PKCS#8 private key: %w", err)
+		}
+		var ok bool
+		if signer, ok = k.(crypto.Signer); !ok {
+			return jwtauth.SigningKey{}, errors.New("-key: unsupported key type")
+		}
+	}
+	alg := o.alg
+	if alg == "" {
+		switch signer.(type) {
+		case *rsa.PrivateKey:
+			alg = "RS256"
+		case ed25519.PrivateKey:
+			alg = "EdDSA"
+		case *ecdsa.PrivateKey:
+			alg = map[string]string{"P-384": "ES384", "P-521": "ES512"}[signer.(*ecdsa.PrivateKey).Curve.Params().Name]
+		}
+		if alg == "" {
+			alg = "ES256"
+		}
+	}
+	if signer == nil {
+		var err error
+		switch {
+		case strings.HasPrefix(alg, "RS"), strings.HasPrefix(alg, "PS"):
+			signer, err = rsa.GenerateKey(rand.Reader, 3072)
+		case alg == "EdDSA":
+			_, signer, err = ed25519.GenerateKey(rand.Reader)
+		case alg == "ES384":
+			signer, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		case alg == "ES512":
+			signer, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+		default:
+			signer, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		}
+		if err != nil {
+			return jwtauth.SigningKey{}, err
+		}
+	}
+	return jwtauth.SigningKey{Algorithm: alg, Key: signer}, nil
+}
+
+// rotate makes a new active key (from -key again, or a new one). The old
+// one verifies until the longest token it signed has expired, then is
+// retired.
+func (a *app) rotate() error {
+	key, err := loadKey(a.o)
+	if err != nil {
+		return err
+	}
+	old := a.issuer.KeyID()
+	if err := a.issuer.Rotate(key); err != nil {
+		return err
+	}
+	time.AfterFunc(a.o.ttl+time.Minute, func() { a.issuer.Retire(old) })
+	return nil
+}
+
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /.well-known/jwks.json", a.issuer.JWKSHandler())
+	mux.HandleFunc("GET /.well-known/openid-configuration", a.discovery)
+	mux.HandleFunc("POST /token", a.token)
+	return mux
+}
+
+func (a *app) discovery(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	json.NewEncoder(w).Encode(map[string]any{
+		"issuer":                                a.o.issuer,
+		"jwks_uri":                              a.o.issuer + "/.well-known/jwks.json",
+		"token_endpoint":                        a.o.issuer + "/token",
+		"grant_types_supported":                 []string{"password", "refresh_token"},
+		"id_token_signing_alg_values_supported": []string{a.issuer.Algorithm()},
+	})
+}
+
+// token is the OAuth 2.0 token endpoint (RFC 6749 §4.3 and §6).
+func (a *app) token(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	var tokens *jwtauth.Tokens
+	var err error
+	switch r.PostForm.Get("grant_type") {
+	case "password":
+		name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+		u, known := a.users[name]
+		ok := false
+		if known {
+			ok, err = a.hasher.Verify(r.Context(), pw, u.hash)
+		} else {
+			err = a.hasher.DummyVerify(r.Context(), pw)
+		}
+		if errors.Is(err, password.ErrBusy) {
+			oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
+			return
+		}
+		if !ok {
+			oauthError(w, http.StatusBadRequest, "invalid_grant")
+			return
+		}
+		tokens, err = a.issuer.Login(r.Context(), name, map[string]any{"scope": u.scope})
+	case "refresh_token":
+		tokens, err = a.issuer.Refresh(r.Context(), r.PostForm.Get("refresh_token"))
+		if errors.Is(err, jwtauth.ErrInvalidToken) {
+			oauthError(w, http.StatusBadRequest, "invalid_grant")
+			return
+		}
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
+		return
+	}
+	if err != nil {
+		a.logger.Error("authserver: token endpoint", "error", err.Error())
+		oauthError(w, http.StatusInternalServerError, "server_error")
+		return
+	}
+	jwtauth.WriteTokens(w, tokens)
+}
+
+// oauthError writes an RFC 6749 §5.2 error response.
+func oauthError(w http.ResponseWriter, status int, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code})
+}
