@@ -162,6 +162,9 @@ func (c Config) validate() (Config, error) {
 	if c.Cookie != "" && !isCookieName(c.Cookie) {
 		return c, configError("Cookie is not a valid cookie name")
 	}
+	if c.Cookie == "" && len(c.TrustedOrigins) > 0 {
+		return c, configError("TrustedOrigins applies only to a Cookie token; set Cookie")
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -100,6 +100,8 @@ type problem struct {
 // ErrorHandlers that call it agree.
 func problemFor(err error) problem {
 	switch {
+	case err == nil:
+		return problem{http.StatusOK, "", ""}
 	case errors.Is(err, ErrMissingToken):
 		return problem{http.StatusUnauthorized, "", "authentication required"}
 	case errors.Is(err, ErrMultipleTokens):
@@ -122,7 +124,7 @@ func problemFor(err error) problem {
 }
 
 // StatusCode reports the HTTP status that the default error writer uses for
-// err: 400, 401 or 403 for errors about the request; 503 for
+// err: 200 for nil; 400, 401 or 403 for errors about the request; 503 for
 // [ErrKeysUnavailable]; 500 for any other error, which is not about the
 // request (a failing revocation store, say).
 func StatusCode(err error) int { return problemFor(err).status }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"strings"
 )
 
 // excluder decides which requests skip authentication, with a ServeMux of its
@@ -30,8 +31,15 @@ func newExcluder(patterns []string) (_ *excluder, err error) {
 }
 
 // register adds one pattern, turning ServeMux's panic on an invalid or
-// conflicting pattern into an error.
+// conflicting pattern into an error. A method must be upper case: ServeMux
+// would take "get /x" as a method named "get" that no client sends, and so
+// silently exclude nothing.
 func register(mux *http.ServeMux, pattern string) (err error) {
+	if method, rest, ok := strings.Cut(pattern, " "); ok && strings.TrimLeft(rest, " \t") != "" {
+		if method != strings.ToUpper(method) {
+			return fmt.Errorf("method %q is not upper case", method)
+		}
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%v", v)

@@ -1,0 +1,435 @@
+package jwtauth_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/authkit-go/authkit/jwtauth"
+)
+
+// kitExcludeRow is one request against a Middleware with Config.Exclude.
+type kitExcludeRow struct {
+	name     string
+	patterns []string
+	method   string
+	target   string // the request-target, as a client would send it
+	host     string // Host header; "" for example.com
+	path     string // when set, r.URL.Path is replaced by this...
+	rawPath  string // ...and r.URL.RawPath by this, after parsing target
+	excluded bool
+}
+
+func (tc kitExcludeRow) request() *http.Request {
+	method := tc.method
+	if method == "" {
+		method = "GET"
+	}
+	r := httptest.NewRequest(method, tc.target, nil)
+	if tc.host != "" {
+		r.Host = tc.host
+	}
+	if tc.path != "" {
+		r.URL.Path, r.URL.RawPath = tc.path, tc.rawPath
+	}
+	return r
+}
+
+// kitExcluded reports whether m let r through to the handler without a token.
+func kitExcluded(t *testing.T, m *jwtauth.Middleware, r *http.Request) bool {
+	t.Helper()
+	probe := &kitProbe{}
+	w := httptest.NewRecorder()
+	m.Handler(probe).ServeHTTP(w, r)
+	switch {
+	case probe.reached == 1 && w.Code == 200:
+		if probe.hasAuth {
+			t.Error("excluded request has claims")
+		}
+		return true
+	case probe.reached == 0 && w.Code == 401 && w.Header().Get("WWW-Authenticate") == kitBare:
+		return false
+	}
+	t.Fatalf("neither excluded nor rejected: reached=%d, %d %q", probe.reached, w.Code, w.Body)
+	return false
+}
+
+func TestExclude(t *testing.T) {
+	login := []string{"/login"}
+	static := []string{"/static/"}
+	public := []string{"/public/"}
+	health := []string{"GET /health"}
+	root := []string{"GET /{$}"}
+	host := []string{"api.example.com/public/"}
+	files := []string{"/files/{name}"}
+	bare := []string{"/static"}
+	many := []string{"GET /{$}", "/login", "/static/", "GET /health", "/files/{name}"}
+
+	rows := []kitExcludeRow{
+		// Exact paths.
+		{name: "exact", patterns: login, target: "/login", excluded: true},
+		{name: "exact, POST", patterns: login, method: "POST", target: "/login", excluded: true},
+		{name: "exact, query", patterns: login, target: "/login?next=/admin", excluded: true},
+		{name: "exact, not a prefix", patterns: login, target: "/login-admin"},
+		{name: "exact, not a subtree", patterns: login, target: "/login/x"},
+		{name: "exact, not with slash", patterns: login, target: "/login/"},
+		{name: "exact, case-sensitive", patterns: login, target: "/LOGIN"},
+		{name: "exact, other path", patterns: login, target: "/admin"},
+		{name: "exact, dot-dot into it", patterns: login, target: "/admin/../login"},
+		{name: "exact, %2F", patterns: login, target: "/login%2Fx"},
+
+		// Subtrees.
+		{name: "subtree file", patterns: static, target: "/static/a.css", excluded: true},
+		{name: "subtree deep", patterns: static, target: "/static/css/a/b.css", excluded: true},
+		{name: "subtree root", patterns: static, target: "/static/", excluded: true},
+		{name: "subtree, not a prefix", patterns: static, target: "/staticfoo"},
+		{name: "subtree, not a prefix with slash", patterns: static, target: "/staticfoo/a.css"},
+		{name: "subtree, without slash redirects", patterns: static, target: "/static"},
+		{name: "subtree, dot-dot out", patterns: static, target: "/static/../admin"},
+		{name: "subtree, dot-dot in the middle", patterns: static, target: "/static/css/../../admin"},
+		{name: "subtree, dot segment", patterns: static, target: "/static/./a.css"},
+		{name: "subtree, double slash inside", patterns: static, target: "/static//a.css"},
+		{name: "subtree, double slash before", patterns: static, target: "//static/a.css"},
+		{name: "public, dot-dot out", patterns: public, target: "/public/../admin"},
+		{name: "public, double slash", patterns: public, target: "//admin"},
+		{name: "public, %2F dot-dot", patterns: public, target: "/public%2F..%2Fadmin"},
+		{name: "public, %2F in name", patterns: public, target: "/public%2Fx"},
+		// %70 is "p": this is /public/x, which a ServeMux routes to
+		// "/public/" as well. Excluding it is right.
+		{name: "public, %70ublic", patterns: public, target: "/%70ublic/x", excluded: true},
+		{name: "public, %70ublic set directly", patterns: public, target: "/", path: "/public/x", rawPath: "/%70ublic/x", excluded: true},
+		{name: "public, %2e%2e at the root", patterns: public, target: "/%2e%2e/admin"},
+		{name: "public, %2e%2e set directly at the root", patterns: public, target: "/", path: "/../admin", rawPath: "/%2e%2e/admin"},
+		{name: "public, dot-dot set directly without RawPath", patterns: public, target: "/", path: "/public/../admin"},
+
+		// The path is not canonical: r.URL.Path is "/static/../admin", and
+		// the config docs promise such a request is never excluded.
+		// net/http.ServeMux cleans the escaped path, in which %2e%2e is
+		// not a dot-dot segment, and matches "/static/".
+		{name: "subtree, %2e%2e dot-dot out", patterns: static, target: "/static/%2e%2e/admin"},
+		{name: "subtree, %2E%2E dot-dot out", patterns: static, target: "/static/%2E%2E/admin"},
+		{name: "subtree, .%2e dot-dot out", patterns: static, target: "/static/.%2e/admin"},
+		{name: "public, %2e%2e set directly", patterns: public, target: "/", path: "/public/../admin", rawPath: "/public/%2e%2e/admin"},
+		{name: "wildcard, %2e%2e as the name", patterns: files, target: "/files/%2e%2e"},
+		{name: "subtree, %2F-encoded dot-dots", patterns: static, target: "/static/a%2F..%2F..%2Fadmin"},
+		{name: "subtree, mixed encodings", patterns: static, target: "/static/a/%2e./..%2Fadmin"},
+		// ServeMux does not canonicalize CONNECT requests at all.
+		{name: "CONNECT, dot-dot out", patterns: static, method: "CONNECT", target: "/static/../admin"},
+		{name: "CONNECT, double slash", patterns: static, method: "CONNECT", target: "/static//../admin"},
+		{name: "CONNECT, canonical", patterns: static, method: "CONNECT", target: "/static/a.css", excluded: true},
+
+		// Methods: GET also matches HEAD.
+		{name: "GET pattern, GET", patterns: health, target: "/health", excluded: true},
+		{name: "GET pattern, HEAD", patterns: health, method: "HEAD", target: "/health", excluded: true},
+		{name: "GET pattern, POST", patterns: health, method: "POST", target: "/health"},
+		{name: "GET pattern, OPTIONS", patterns: health, method: "OPTIONS", target: "/health"},
+		{name: "GET pattern, DELETE", patterns: health, method: "DELETE", target: "/health"},
+		{name: "GET pattern, lower-case get", patterns: health, method: "get", target: "/health"},
+		{name: "GET pattern, other path", patterns: health, target: "/healthz"},
+		{name: "HEAD pattern, GET", patterns: []string{"HEAD /health"}, target: "/health"},
+
+		// {$}: only the root.
+		{name: "{$}, root", patterns: root, target: "/", excluded: true},
+		{name: "{$}, root with query", patterns: root, target: "/?x=1", excluded: true},
+		{name: "{$}, HEAD root", patterns: root, method: "HEAD", target: "/", excluded: true},
+		{name: "{$}, below root", patterns: root, target: "/x"},
+		{name: "{$}, POST root", patterns: root, method: "POST", target: "/"},
+		{name: "{$}, double slash", patterns: root, target: "//"},
+
+		// Hosts.
+		{name: "host", patterns: host, target: "/public/x", host: "api.example.com", excluded: true},
+		{name: "host with port", patterns: host, target: "/public/x", host: "api.example.com:8443", excluded: true},
+		{name: "host, absolute URL", patterns: host, target: "http://api.example.com/public/x", excluded: true},
+		{name: "other host", patterns: host, target: "/public/x", host: "other.example"},
+		{name: "host suffix", patterns: host, target: "/public/x", host: "evil-api.example.com"},
+		{name: "host prefix", patterns: host, target: "/public/x", host: "api.example.com.evil"},
+		{name: "host, other path", patterns: host, target: "/private/x", host: "api.example.com"},
+
+		// Wildcards match one segment.
+		{name: "wildcard", patterns: files, target: "/files/a.txt", excluded: true},
+		{name: "wildcard, encoded slash in the segment", patterns: files, target: "/files/a%2Fb", excluded: true},
+		{name: "wildcard, two segments", patterns: files, target: "/files/a/b"},
+		{name: "wildcard, empty", patterns: files, target: "/files/"},
+		{name: "wildcard, none", patterns: files, target: "/files"},
+		{name: "wildcard, dot-dot", patterns: files, target: "/files/.."},
+		{name: "wildcard, dot-dot out", patterns: files, target: "/files/../admin"},
+		{name: "rest wildcard", patterns: []string{"/docs/{rest...}"}, target: "/docs/a/b", excluded: true},
+		{name: "rest wildcard, dot-dot out", patterns: []string{"/docs/{rest...}"}, target: "/docs/a/../../admin"},
+
+		// "/static" is one path, "/static/" a subtree.
+		{name: "no slash, the path", patterns: bare, target: "/static", excluded: true},
+		{name: "no slash, not the subtree", patterns: bare, target: "/static/a.css"},
+		{name: "no slash, not with slash", patterns: bare, target: "/static/"},
+		{name: "both", patterns: []string{"/static", "/static/"}, target: "/static", excluded: true},
+
+		// Several patterns together.
+		{name: "many, root", patterns: many, target: "/", excluded: true},
+		{name: "many, login", patterns: many, method: "POST", target: "/login", excluded: true},
+		{name: "many, static", patterns: many, target: "/static/x.js", excluded: true},
+		{name: "many, health", patterns: many, target: "/health", excluded: true},
+		{name: "many, file", patterns: many, target: "/files/x", excluded: true},
+		{name: "many, admin", patterns: many, target: "/admin"},
+		{name: "many, POST health", patterns: many, method: "POST", target: "/health"},
+		{name: "many, unknown", patterns: many, target: "/x/y/z"},
+
+		// Patterns that ServeMux accepts but that can match nothing of
+		// these requests: nothing is excluded.
+		{name: "two words before the path", patterns: []string{"BAD METHOD /x"}, target: "/x"},
+		{name: "two spaces after the method", patterns: []string{"GET  /x"}, target: "/x", excluded: true},
+		{name: "bracket is a literal", patterns: []string{"/["}, target: "/[", excluded: true},
+		{name: "bracket is not a class", patterns: []string{"/["}, target: "/a"},
+	}
+	for _, tc := range rows {
+		t.Run(tc.name, func(t *testing.T) {
+			m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: tc.patterns})
+			r := tc.request()
+			if got := kitExcluded(t, m, r); got != tc.excluded {
+				t.Errorf("%s %s (Path %q, RawPath %q, Host %q) with %q: excluded = %v, want %v",
+					r.Method, tc.target, r.URL.Path, r.URL.RawPath, r.Host, tc.patterns, got, tc.excluded)
+			}
+		})
+	}
+}
+
+// TestExcludeTokenStillVerified: an excluded request with a token passes
+// without claims, whatever the token; one that is not excluded is verified.
+func TestExcludeTokenStillVerified(t *testing.T) {
+	m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: []string{"/login"}})
+	good := kitToken(t, kitClaims("alice"))
+	for _, auth := range []string{"Bearer " + good, "Bearer garbage", "Bearer"} {
+		probe := &kitProbe{}
+		r := kitReq("GET", "/login", nil, "Authorization", auth)
+		m.Handler(probe).ServeHTTP(httptest.NewRecorder(), r)
+		if probe.reached != 1 || probe.hasAuth {
+			t.Errorf("%q on an excluded path: reached=%d claims=%v", auth, probe.reached, probe.hasAuth)
+		}
+	}
+	probe := &kitProbe{}
+	m.Handler(probe).ServeHTTP(httptest.NewRecorder(), kitReq("GET", "/x", nil, "Authorization", "Bearer "+good))
+	if !probe.hasAuth || probe.claims.Subject() != "alice" {
+		t.Error("not excluded, valid token: no claims")
+	}
+}
+
+// TestExcludeNonCanonicalFileServer is the request an attacker sends when
+// the application serves files from the root and excludes a public subtree:
+// "/public/%2e%2e/private/secret.txt" is matched by ServeMux as a path under
+// "/public/", but r.URL.Path is "/public/../private/secret.txt", which
+// http.FileServer cleans to "/private/secret.txt".
+func TestExcludeNonCanonicalFileServer(t *testing.T) {
+	files := fstest.MapFS{
+		"public/index.txt":   {Data: []byte("public page")},
+		"private/secret.txt": {Data: []byte("TOP-SECRET")},
+	}
+	m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: []string{"/public/"}})
+	srv := httptest.NewServer(m.Handler(http.FileServerFS(files)))
+	defer srv.Close()
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		res, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if code, body := get("/public/index.txt"); code != 200 || body != "public page" {
+		t.Fatalf("public file: %d %q", code, body)
+	}
+	if code, _ := get("/private/secret.txt"); code != 401 {
+		t.Fatalf("private file without a token: %d, want 401", code)
+	}
+	for _, path := range []string{
+		"/public/../private/secret.txt",
+		"/public/%2e%2e/private/secret.txt",
+		"/public/%2E%2E/private/secret.txt",
+		"/public/.%2e/private/secret.txt",
+		"/public/x%2F..%2F..%2Fprivate/secret.txt",
+		"/public//../private/secret.txt",
+	} {
+		code, body := get(path)
+		if strings.Contains(body, "TOP-SECRET") {
+			t.Errorf("GET %s without a token: %d %q: the private file was served", path, code, body)
+		}
+	}
+
+	// ServeMux does not clean the paths of CONNECT requests, so the plain
+	// dot-dot works with that method. http.Client would not send it; a raw
+	// connection does.
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "CONNECT /public/../private/secret.txt HTTP/1.1\r\nHost: example.com\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(body), "TOP-SECRET") {
+		t.Errorf("CONNECT /public/../private/secret.txt without a token: %d %q: the private file was served", res.StatusCode, body)
+	}
+}
+
+// TestExcludeConfigErrors: an invalid or conflicting pattern makes New fail
+// with ErrConfig, and never panics.
+func TestExcludeConfigErrors(t *testing.T) {
+	for _, patterns := range [][]string{
+		{""},
+		{"x"},
+		{"GET"},
+		{"api.example.com"},
+		{"G@T /x"},
+		{"/x "},
+		{"/{"},
+		{"/{-}"},
+		{"/{$}x"},
+		{"/{x}/{x}"},
+		{"/a/{x...}/b"},
+		{"/{x y}"},
+		{"/login", "/login"},
+		{"/ok", "/login", "/login"},
+		{"GET /x", "GET /x"},
+		{"get /x"}, // ServeMux takes "get" as a method no client sends
+		{"/a/{x}", "/{y}/b"},
+		{"/a/{x}", "/a/{y}"},
+		{"/x/", "/x/{y...}"},
+	} {
+		t.Run(fmt.Sprintf("%q", patterns), func(t *testing.T) {
+			var m *jwtauth.Middleware
+			var err error
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						t.Fatalf("New panicked: %v", v)
+					}
+				}()
+				m, err = jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: patterns})
+			}()
+			if m != nil || !errors.Is(err, jwtauth.ErrConfig) {
+				t.Fatalf("New = %v, %v; want an error matching ErrConfig", m, err)
+			}
+			if !strings.Contains(err.Error(), "Exclude[") {
+				t.Errorf("error %q does not name the field", err)
+			}
+		})
+	}
+}
+
+// TestExcludeLikeServeMux: New rejects exactly the patterns, and the pairs of
+// patterns, that ServeMux rejects, and also those with a lower-case method,
+// which ServeMux takes as a method no client sends.
+func TestExcludeLikeServeMux(t *testing.T) {
+	candidates := []string{
+		"", "/", "/x", "/x/", "GET /x", "GET  /x", "GET\t/x", "get /x", "BAD METHOD /x", "/[", "x", "GET",
+		"/{", "/{x}", "/{x...}", "/{$}", "GET /{$}", "/{x}/{x}", "/a/{x...}/b", "/{x y}", "/x ", " /x",
+		"api.example.com/", "GET api.example.com/x", "/%zz", "/a%2fb", "CONNECT /x", "/\x00", "/é",
+	}
+	muxAccepts := func(patterns ...string) (ok bool) {
+		defer func() {
+			if recover() != nil {
+				ok = false
+			}
+		}()
+		mux := http.NewServeMux()
+		for _, p := range patterns {
+			mux.Handle(p, http.NotFoundHandler())
+		}
+		return true
+	}
+	lowerMethod := func(patterns ...string) bool {
+		for _, p := range patterns {
+			if m, rest, ok := strings.Cut(p, " "); ok && strings.TrimLeft(rest, " \t") != "" && m != strings.ToUpper(m) {
+				return true
+			}
+		}
+		return false
+	}
+	check := func(patterns ...string) {
+		_, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: patterns})
+		if want := muxAccepts(patterns...) && !lowerMethod(patterns...); (err == nil) != want {
+			t.Errorf("%q: New error %v, ServeMux accepts: %v", patterns, err, want)
+		}
+	}
+	for _, a := range candidates {
+		check(a)
+		for _, b := range candidates {
+			check(a, b)
+		}
+	}
+}
+
+// TestExcludeCopied: changing the slice after New changes nothing.
+func TestExcludeCopied(t *testing.T) {
+	patterns := []string{"/login"}
+	m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: patterns})
+	patterns[0] = "/admin"
+	if !kitExcluded(t, m, httptest.NewRequest("GET", "/login", nil)) {
+		t.Error("/login no longer excluded")
+	}
+	if kitExcluded(t, m, httptest.NewRequest("GET", "/admin", nil)) {
+		t.Error("/admin excluded after the caller changed its slice")
+	}
+}
+
+// TestExcludeMany: a thousand patterns work, and New stays fast.
+func TestExcludeMany(t *testing.T) {
+	var patterns []string
+	for i := range 1000 {
+		switch i % 4 {
+		case 0:
+			patterns = append(patterns, fmt.Sprintf("/p%d", i))
+		case 1:
+			patterns = append(patterns, fmt.Sprintf("/tree%d/", i))
+		case 2:
+			patterns = append(patterns, fmt.Sprintf("GET /m%d/{id}", i))
+		case 3:
+			patterns = append(patterns, fmt.Sprintf("h%d.example/x/", i))
+		}
+	}
+	start := time.Now()
+	m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: patterns})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("New with 1000 patterns took %v", d)
+	}
+	for _, tc := range []struct {
+		method, target, host string
+		want                 bool
+	}{
+		{"GET", "/p0", "", true},
+		{"GET", "/p996", "", true},
+		{"GET", "/p1", "", false},
+		{"GET", "/tree1/a", "", true},
+		{"GET", "/tree997/a/b", "", true},
+		{"GET", "/tree997", "", false},
+		{"GET", "/m2/42", "", true},
+		{"POST", "/m998/42", "", false},
+		{"GET", "/x/y", "h3.example", true},
+		{"GET", "/x/y", "h7.example", true},
+		{"GET", "/x/y", "h4.example", false},
+		{"GET", "/p1000", "", false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.target, nil)
+		if tc.host != "" {
+			r.Host = tc.host
+		}
+		if got := kitExcluded(t, m, r); got != tc.want {
+			t.Errorf("%s %s%s: excluded = %v, want %v", tc.method, tc.host, tc.target, got, tc.want)
+		}
+	}
+}
