@@ -20,19 +20,23 @@ const maxClaims = 256
 // A Claims is immutable and may be shared by concurrent requests that present
 // the same token, so its accessors return copies.
 type Claims struct {
-	raw []byte // the payload: a JSON object, valid UTF-8, no duplicate names
+	// raw is the payload: a JSON object, valid UTF-8, no duplicate names.
+	// The string claims below are substrings of it where they had no JSON
+	// escapes, so decoding a token allocates one string for all of them.
+	raw string
 
 	issuer, subject, id string
-	sid                 string // session ID (OpenID Connect "sid"), set by Issuer.Login
-	fresh               bool   // "fresh": true, set by Issuer.Login and Issue
-	audience            []string
+	sid                 string   // session ID (OpenID Connect "sid"), set by Issuer.Login
+	fresh               bool     // "fresh": true, set by Issuer.Login and Issue
+	aud                 string   // aud when it is a single string
+	auds                []string // aud when it is an array
 	exp, nbf, iat       float64
 	hasExp, hasNBF      bool
 	hasIAT              bool
 	typ                 string // the header's typ, as sent
 	kid                 string // the header's kid, as sent
 
-	scope, scp []byte // raw JSON of the scope and scp claims, if present
+	scope, scp string // raw JSON of the scope and scp claims, if present
 
 	mw *Middleware // the middleware that verified it; nil from NewContext
 }
@@ -56,7 +60,20 @@ func (c *Claims) Fresh() bool { return c.fresh }
 
 // Audience returns the aud claim as a list (a single string becomes a list of
 // one), or nil.
-func (c *Claims) Audience() []string { return slices.Clone(c.audience) }
+func (c *Claims) Audience() []string {
+	if c.auds != nil {
+		return slices.Clone(c.auds)
+	}
+	if c.aud != "" {
+		return []string{c.aud}
+	}
+	return nil
+}
+
+// hasAudience reports whether aud is the token's audience or one of them.
+func (c *Claims) hasAudience(aud string) bool {
+	return c.aud == aud || slices.Contains(c.auds, aud)
+}
 
 // ExpiresAt returns the exp claim, or the zero Time when there is none.
 func (c *Claims) ExpiresAt() time.Time { return numericTime(c.exp, c.hasExp) }
@@ -78,17 +95,20 @@ func (c *Claims) KeyID() string { return c.kid }
 // strings or a space-separated string, in that order.
 func (c *Claims) Scopes() []string {
 	var out []string
-	for _, raw := range [][]byte{c.scope, c.scp} {
+	for _, raw := range []string{c.scope, c.scp} {
 		out = appendScopes(out, raw)
 	}
 	return out
 }
 
-func appendScopes(out []string, raw []byte) []string {
-	if s, ok := jsonString(raw); ok {
+func appendScopes(out []string, raw string) []string {
+	if raw == "" {
+		return out
+	}
+	if s, ok := jsonString([]byte(raw)); ok {
 		return append(out, strings.Fields(s)...)
 	}
-	if list, ok := stringArray(raw); ok {
+	if list, ok := stringArray([]byte(raw)); ok {
 		return append(out, list...)
 	}
 	return out
@@ -97,9 +117,9 @@ func appendScopes(out []string, raw []byte) []string {
 // hasScope reports whether the token grants scope, without allocating in
 // the common case of a plain string claim.
 func (c *Claims) hasScope(scope string) bool {
-	for _, raw := range [][]byte{c.scope, c.scp} {
-		if len(raw) > 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
-			for f := range strings.FieldsSeq(string(raw[1 : len(raw)-1])) {
+	for _, raw := range []string{c.scope, c.scp} {
+		if len(raw) > 2 && raw[0] == '"' && strings.IndexByte(raw, '\\') < 0 {
+			for f := range strings.FieldsSeq(raw[1 : len(raw)-1]) {
 				if f == scope {
 					return true
 				}
@@ -125,13 +145,13 @@ func (c *Claims) hasScope(scope string) bool {
 // The payload has been checked to hold no two names that differ only in case,
 // so encoding/json's case-insensitive field matching cannot be steered by a
 // token that carries both "role" and "Role".
-func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
+func (c *Claims) Decode(v any) error { return json.Unmarshal([]byte(c.raw), v) }
 
 // Value returns the raw JSON of the claim called name (exact, case-sensitive
 // match), and whether it is present.
 func (c *Claims) Value(name string) (json.RawMessage, bool) {
 	var found []byte
-	_ = objectMembers(c.raw, maxClaims, func(n, v []byte) error {
+	_ = objectMembers([]byte(c.raw), maxClaims, func(n, v []byte) error {
 		if string(n) == name {
 			found = v
 		}
@@ -144,7 +164,7 @@ func (c *Claims) Value(name string) (json.RawMessage, bool) {
 }
 
 // MarshalJSON returns the payload exactly as the token carried it.
-func (c *Claims) MarshalJSON() ([]byte, error) { return bytes.Clone(c.raw), nil }
+func (c *Claims) MarshalJSON() ([]byte, error) { return []byte(c.raw), nil }
 
 // numericTime converts a NumericDate. Values beyond ±10^15 s (some 31 million
 // years) are clamped; they mean "never" and "always" all the same.
@@ -186,14 +206,6 @@ general:
 		return 0, false
 	}
 	return f, true
-}
-
-// parseAudience reads aud: a string, or an array of strings.
-func parseAudience(raw []byte) ([]string, bool) {
-	if s, ok := jsonString(raw); ok {
-		return []string{s}, true
-	}
-	return stringArray(raw)
 }
 
 // stringArray reads a JSON array whose elements are all strings; encoding/json

@@ -90,6 +90,18 @@ type Config struct {
 	// It may not contain '"', '\' or control characters.
 	Realm string
 
+	// CacheSize is the number of verified tokens remembered, so that a token
+	// presented again skips the signature check and claims decoding. A hit is
+	// honoured only while the key that verified the token is still the one
+	// in force, and exp, nbf, iat and revocation are checked on every hit.
+	// Only valid tokens are remembered. Default 16384 tokens; the cache also
+	// holds at most CacheSize KiB of tokens and claims (16 MiB by default).
+	CacheSize int
+
+	// DisableCache turns the verified-token cache off: every request pays
+	// the full verification. Default false.
+	DisableCache bool
+
 	// Store, when set, is consulted for every token that has a jti or sid
 	// claim: a revoked one is rejected (401), and a store that fails makes the
 	// request fail closed (500), never pass. Default: none, except that Keys
@@ -164,6 +176,12 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.Cookie == "" && len(c.TrustedOrigins) > 0 {
 		return c, configError("TrustedOrigins applies only to a Cookie token; set Cookie")
+	}
+	switch {
+	case c.CacheSize == 0:
+		c.CacheSize = defaultCacheSize
+	case c.CacheSize < 0 || c.CacheSize > 1<<24:
+		return c, configError("CacheSize must be between 1 and %d", 1<<24)
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -6,14 +6,18 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 )
 
 // Keys is a source of verification keys for [Config.Keys]. Make one with
@@ -87,6 +91,38 @@ type key struct {
 	// material is what jwsbb.Verify takes for alg: []byte for HMAC,
 	// *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey.
 	material any
+	// hmacs holds keyed HMAC states for a secret (nil otherwise), so that
+	// verifying does not key a new HMAC, eight allocations, every time.
+	hmacs *sync.Pool
+}
+
+// hmacState is a keyed HMAC and room for its sum.
+type hmacState struct {
+	h   hash.Hash
+	sum [64]byte
+}
+
+// verify checks sig over the signing input. HMACs are compared with
+// hmac.Equal, in constant time; a truncated or extended MAC does not match.
+// Signatures are checked by jwx's per-algorithm primitives (jws/jwsbb),
+// which check their lengths too (a DER or 63-byte ES256 signature, an RSA
+// signature with a byte missing or extra).
+func (k *key) verify(input, sig []byte) error {
+	if k.hmacs != nil {
+		st := k.hmacs.Get().(*hmacState)
+		st.h.Reset()
+		st.h.Write(input)
+		ok := hmac.Equal(st.h.Sum(st.sum[:0]), sig)
+		k.hmacs.Put(st)
+		if !ok {
+			return ErrSignature
+		}
+		return nil
+	}
+	if jwsbb.Verify(k.material, k.alg, input, sig) != nil {
+		return ErrSignature
+	}
+	return nil
 }
 
 // keySet is an immutable collection of keys. Lookups never allocate.
@@ -134,17 +170,28 @@ func newKeySet(keys ...*key) (*keySet, error) {
 // Where the rule finds several keys the token is refused rather than checked
 // against each, which would let one request cost many verifications.
 func (s *keySet) find(alg string, kid []byte) (*key, error) {
+	return s.pick(alg, s.byKID[string(kid)], len(kid) > 0)
+}
+
+// findByKID is find for a kid held as a string.
+func (s *keySet) findByKID(alg, kid string) (*key, error) {
+	return s.pick(alg, s.byKID[kid], kid != "")
+}
+
+// pick applies find's rules to byKID, the key whose kid the token names
+// (nil when none has it).
+func (s *keySet) pick(alg string, byKID *key, hasKID bool) (*key, error) {
 	only, ok := s.onlyKey[alg]
 	if !ok {
 		return nil, ErrAlgorithm
 	}
-	if len(kid) > 0 {
-		if k, ok := s.byKID[string(kid)]; ok {
-			if k.alg != alg {
-				return nil, ErrAlgorithm
-			}
-			return k, nil
+	if byKID != nil {
+		if byKID.alg != alg {
+			return nil, ErrAlgorithm
 		}
+		return byKID, nil
+	}
+	if hasKID {
 		only = s.onlyAnon[alg]
 	}
 	if only == nil {
@@ -198,7 +245,10 @@ func newSecretKey(alg, kid string, secret []byte) (*key, error) {
 			return nil, fmt.Errorf("%w: the secret is published in a tutorial", ErrWeakSecret)
 		}
 	}
-	return &key{alg: alg, kid: kid, material: append([]byte(nil), secret...)}, nil
+	secret = append([]byte(nil), secret...)
+	newHash := a.hash.New
+	pool := &sync.Pool{New: func() any { return &hmacState{h: hmac.New(newHash, secret)} }}
+	return &key{alg: alg, kid: kid, material: secret, hmacs: pool}, nil
 }
 
 // PublicKey returns Keys holding one public key for alg:

@@ -15,8 +15,9 @@ type Middleware struct {
 	exclude  *excluder // nil when Config.Exclude is empty
 	cop      *http.CrossOriginProtection
 	required []string
-	store    Store // nil: no revocation checks
-	refresh  bool  // reads refresh tokens (an Issuer's own verifier)
+	store    Store       // nil: no revocation checks
+	cache    *tokenCache // nil: Config.DisableCache
+	refresh  bool        // reads refresh tokens (an Issuer's own verifier)
 }
 
 // New validates cfg and returns a Middleware. It fails, with an error that
@@ -31,6 +32,9 @@ func New(cfg Config) (*Middleware, error) {
 	m := &Middleware{cfg: cfg, required: cfg.RequiredClaims, store: cfg.Store}
 	if ik, ok := cfg.Keys.(issuerKeys); ok && m.store == nil {
 		m.store = ik.defaultStore()
+	}
+	if !cfg.DisableCache {
+		m.cache = newTokenCache(cfg.CacheSize)
 	}
 	if len(cfg.Exclude) > 0 {
 		if m.exclude, err = newExcluder(cfg.Exclude); err != nil {

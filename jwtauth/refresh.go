@@ -81,7 +81,7 @@ func (i *Issuer) pair(subject string, claims map[string]any, sid string, fresh b
 // refresh keys, typ refresh+jwt required, the configured issuer.
 func (i *Issuer) newRefreshVerifier() (*Middleware, error) {
 	cfg, err := Config{Keys: issuerKeys{i, true}, Issuer: i.cfg.Issuer, Type: refreshType,
-		RequiredClaims: []string{"jti", "sid"}, Now: i.cfg.Now}.validate()
+		RequiredClaims: []string{"jti", "sid"}, Now: i.cfg.Now, DisableCache: true}.validate()
 	if err != nil {
 		return nil, err
 	}

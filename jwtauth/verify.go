@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"slices"
+	"errors"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 )
 
 // The verification pipeline, in the order of ../SECURITY.md: size, shape,
@@ -27,9 +25,18 @@ const refreshType = "refresh+jwt"
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// bufPool holds buffers for the signing input, which jwsbb takes as []byte
-// while the token arrives as a string.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+// scratch is the working memory of one verification, pooled: a copy of the
+// token (the signing input must be []byte, while the token arrives as a
+// string) and room to decode the three segments. Tokens larger than it fits
+// fall back to allocating.
+type scratch struct {
+	token   []byte
+	header  [256]byte
+	sig     [512]byte
+	payload [2048]byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{token: make([]byte, 0, 2048)} }}
 
 // header is what the pipeline reads from the protected header. The slices
 // point into the decoded header and are valid only during verify.
@@ -42,13 +49,34 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) 
 	if len(token) > m.cfg.MaxTokenSize {
 		return nil, ErrTokenTooLarge
 	}
-	h64, p64, s64, ok := splitCompact(token)
+	if m.cache != nil {
+		if e := m.cache.get(token); e != nil {
+			c, err := m.cached(ctx, e)
+			if err == nil {
+				return c, nil
+			}
+			m.cache.remove(token)
+			if err != errStaleKey {
+				return nil, err
+			}
+			// The key changed since: verify afresh.
+		}
+	}
+	h64, p64, _, ok := splitCompact(token)
 	if !ok {
 		return nil, ErrTokenMalformed
 	}
 
-	var hbuf [256]byte
-	hdrJSON, ok := decodeSegment(hbuf[:], h64)
+	// One copy of the token, pooled: the signing input must be []byte, and
+	// every segment is then decoded from it without further conversions.
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	buf := append(sc.token[:0], token...)
+	sc.token = buf
+	input := buf[:len(h64)+1+len(p64)]
+	hseg, pseg, sseg := buf[:len(h64)], input[len(h64)+1:], buf[len(input)+1:]
+
+	hdrJSON, ok := decodeSegment(sc.header[:], hseg)
 	if !ok {
 		return nil, ErrTokenMalformed
 	}
@@ -82,34 +110,58 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) 
 		return nil, err
 	}
 
-	var sbuf [512]byte
-	sig, ok := decodeSegment(sbuf[:], s64)
+	sig, ok := decodeSegment(sc.sig[:], sseg)
 	if !ok {
 		return nil, ErrTokenMalformed
 	}
-	if err := verifySignature(k, token[:len(h64)+1+len(p64)], sig); err != nil {
+	if err := k.verify(input, sig); err != nil {
 		return nil, err
 	}
 
-	payload := make([]byte, b64.DecodedLen(len(p64)))
-	n, err := b64.Decode(payload, []byte(p64))
-	if err != nil {
+	payload, ok := decodeSegment(sc.payload[:], pseg)
+	if !ok {
 		return nil, ErrTokenMalformed
 	}
-	c := &Claims{raw: payload[:n], mw: m}
-	if len(hdr.typ) > 0 {
+	c := &Claims{mw: m}
+	switch {
+	case string(hdr.typ) == "JWT": // nearly every token: no allocation
+		c.typ = "JWT"
+	case len(hdr.typ) > 0:
 		c.typ = string(hdr.typ)
 	}
 	if len(hdr.kid) > 0 {
 		c.kid = string(hdr.kid)
 	}
-	if err := m.readClaims(c); err != nil {
+	if err := m.readClaims(c, payload); err != nil {
 		return nil, err
 	}
 	if err := m.checkClaims(c); err != nil {
 		return nil, err
 	}
+	if m.cache != nil {
+		m.cache.put(token, c, k)
+	}
 	return c, nil
+}
+
+// errStaleKey: a cached token's key is no longer the one its kid and alg
+// select.
+var errStaleKey = errors.New("jwtauth: cached token's key changed")
+
+// cached revalidates a cache hit: the same key must still be in force, and
+// the time claims are checked against the clock again.
+func (m *Middleware) cached(ctx context.Context, e *cacheEntry) (*Claims, error) {
+	set, err := m.cfg.Keys.keySet(ctx)
+	if err != nil {
+		return nil, errStaleKey
+	}
+	if k, err := set.findByKID(e.key.alg, e.claims.kid); err != nil || k != e.key {
+		return nil, errStaleKey
+	}
+	if err := m.checkClaims(e.claims); err != nil {
+		return nil, err
+	}
+	return e.claims, nil
 }
 
 // splitCompact splits a compact JWS into its three segments and checks that
@@ -141,12 +193,12 @@ func splitCompact(token string) (h, p, s string, ok bool) {
 
 // decodeSegment decodes one segment strictly (non-zero trailing bits are an
 // error) into buf when it fits, or a new buffer otherwise.
-func decodeSegment(buf []byte, seg string) ([]byte, bool) {
+func decodeSegment(buf []byte, seg []byte) ([]byte, bool) {
 	n := b64.DecodedLen(len(seg))
 	if n > len(buf) {
 		buf = make([]byte, n)
 	}
-	n, err := b64.Decode(buf[:n], []byte(seg))
+	n, err := b64.Decode(buf[:n], seg)
 	return buf[:n], err == nil
 }
 
@@ -194,39 +246,42 @@ func parseHeader(data []byte) (header, error) {
 	return hdr, nil
 }
 
-// verifySignature checks sig over the signing input with k, by jwx's
-// algorithm-specific primitives, which also check signature lengths (a DER or
-// 63-byte ES256 signature, an RSA signature with a byte missing or extra).
-func verifySignature(k *key, input string, sig []byte) error {
-	bp := bufPool.Get().(*[]byte)
-	buf := append((*bp)[:0], input...)
-	err := jwsbb.Verify(k.material, k.alg, buf, sig)
-	*bp = buf
-	bufPool.Put(bp)
-	if err != nil {
-		return ErrSignature
+// readClaims decodes the registered claims of payload into c, checking
+// their types. c.raw becomes a string copy of payload, and the string claims
+// substrings of it.
+func (m *Middleware) readClaims(c *Claims, payload []byte) error {
+	c.raw = string(payload)
+	str := func(value []byte) (string, bool) {
+		if len(value) >= 2 && value[0] == '"' && bytes.IndexByte(value, '\\') < 0 {
+			off := cap(payload) - cap(value) // value is a sub-slice of payload
+			return c.raw[off+1 : off+len(value)-1], true
+		}
+		return jsonString(value)
 	}
-	return nil
-}
-
-// readClaims decodes the registered claims of c.raw, checking their types.
-func (m *Middleware) readClaims(c *Claims) error {
+	rawOf := func(value []byte) string {
+		off := cap(payload) - cap(value)
+		return c.raw[off : off+len(value)]
+	}
 	var seen uint64 // bit i: RequiredClaims[i] is present
-	err := objectMembers(c.raw, maxClaims, func(name, value []byte) error {
+	err := objectMembers(payload, maxClaims, func(name, value []byte) error {
 		ok := true
 		switch string(name) {
 		case "iss":
-			c.issuer, ok = jsonString(value)
+			c.issuer, ok = str(value)
 		case "sub":
-			c.subject, ok = jsonString(value)
+			c.subject, ok = str(value)
 		case "jti":
-			c.id, ok = jsonString(value)
+			c.id, ok = str(value)
 		case "sid":
-			c.sid, ok = jsonString(value)
+			c.sid, ok = str(value)
 		case "fresh":
 			c.fresh = string(value) == "true"
 		case "aud":
-			c.audience, ok = parseAudience(value)
+			if value[0] == '"' {
+				c.aud, ok = str(value)
+			} else if c.auds, ok = stringArray(value); ok && c.auds == nil {
+				c.auds = []string{} // an empty array is present, not absent
+			}
 		case "exp":
 			c.exp, ok = parseNumericDate(value)
 			c.hasExp = true
@@ -237,9 +292,9 @@ func (m *Middleware) readClaims(c *Claims) error {
 			c.iat, ok = parseNumericDate(value)
 			c.hasIAT = true
 		case "scope":
-			c.scope = value
+			c.scope = rawOf(value)
 		case "scp":
-			c.scp = value
+			c.scp = rawOf(value)
 		}
 		if !ok {
 			return ErrClaimType
@@ -282,7 +337,7 @@ func (m *Middleware) checkClaims(c *Claims) error {
 	if m.cfg.Issuer != "" && c.issuer != m.cfg.Issuer {
 		return ErrIssuer
 	}
-	if m.cfg.Audience != "" && !slices.Contains(c.audience, m.cfg.Audience) {
+	if m.cfg.Audience != "" && !c.hasAudience(m.cfg.Audience) {
 		return ErrAudience
 	}
 	return nil

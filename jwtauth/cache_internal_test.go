@@ -1,0 +1,110 @@
+package jwtauth
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func (c *tokenCache) stats() (entries, bytes int) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		entries += len(s.m)
+		bytes += s.bytes
+		s.mu.RUnlock()
+	}
+	return
+}
+
+func TestTokenCacheBounded(t *testing.T) {
+	const size = 64
+	c := newTokenCache(size)
+	k := &key{alg: "HS256"}
+	for i := range 10_000 {
+		tok := fmt.Sprintf("token-%d", i)
+		c.put(tok, &Claims{raw: `{}`}, k)
+	}
+	entries, bytes := c.stats()
+	if entries > size || bytes > size*cacheEntryBytes {
+		t.Fatalf("%d entries, %d bytes; want at most %d and %d", entries, bytes, size, size*cacheEntryBytes)
+	}
+	if c.get("token-9999") == nil {
+		t.Error("the newest entry was evicted")
+	}
+	if c.get("token-0") != nil {
+		t.Error("the oldest entry survived 10,000 insertions")
+	}
+
+	// Large tokens are bounded by bytes before entries.
+	big := newTokenCache(size)
+	for i := range 1000 {
+		big.put(fmt.Sprintf("%d-%s", i, strings.Repeat("x", 3000)), &Claims{raw: strings.Repeat("y", 3000)}, k)
+	}
+	if _, bytes := big.stats(); bytes > size*cacheEntryBytes {
+		t.Errorf("%d bytes held; budget %d", bytes, size*cacheEntryBytes)
+	}
+
+	// remove, and put of the same token twice, keep the accounting right.
+	c.remove("token-9999")
+	if c.get("token-9999") != nil {
+		t.Error("removed entry still found")
+	}
+	c.put("again", &Claims{raw: `{}`}, k)
+	c.put("again", &Claims{raw: `{"a":1}`}, k)
+	if e := c.get("again"); e == nil || e.claims.raw != `{"a":1}` {
+		t.Error("second put did not replace the entry")
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		sum := 0
+		for _, e := range s.m {
+			sum += e.size
+		}
+		if sum != s.bytes {
+			t.Fatalf("shard %d: bytes %d, entries sum to %d", i, s.bytes, sum)
+		}
+	}
+}
+
+func TestTokenCacheConcurrent(t *testing.T) {
+	c := newTokenCache(128)
+	k := &key{alg: "HS256"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 2000 {
+				tok := fmt.Sprintf("t-%d", (g*31+i)%300)
+				if e := c.get(tok); e != nil && e.token != tok {
+					t.Errorf("got the entry of %q for %q", e.token, tok)
+				}
+				if i%3 == 0 {
+					c.put(tok, &Claims{raw: `{}`}, k)
+				}
+				if i%17 == 0 {
+					c.remove(tok)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if entries, _ := c.stats(); entries > 128 {
+		t.Errorf("%d entries", entries)
+	}
+}
+
+// A token that fails verification is never cached.
+func TestTokenCacheOnlySuccesses(t *testing.T) {
+	m, err := New(Config{Keys: HMAC([]byte("0123456789abcdef0123456789abcdef"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	if _, err := m.Verify(t.Context(), bad); err == nil {
+		t.Fatal("forged token accepted")
+	}
+	if m.cache.get(bad) != nil {
+		t.Error("a rejected token was cached")
+	}
+}
