@@ -30,6 +30,7 @@ type Claims struct {
 	fresh               bool     // "fresh": true, set by Issuer.Login and Issue
 	aud                 string   // aud when it is a single string
 	auds                []string // aud when it is an array
+	hasAud              bool
 	exp, nbf, iat       float64
 	hasExp, hasNBF      bool
 	hasIAT              bool
@@ -61,10 +62,10 @@ func (c *Claims) Fresh() bool { return c.fresh }
 // Audience returns the aud claim as a list (a single string becomes a list of
 // one), or nil.
 func (c *Claims) Audience() []string {
-	if c.auds != nil {
+	switch {
+	case c.auds != nil:
 		return slices.Clone(c.auds)
-	}
-	if c.aud != "" {
+	case c.hasAud:
 		return []string{c.aud}
 	}
 	return nil
@@ -72,7 +73,7 @@ func (c *Claims) Audience() []string {
 
 // hasAudience reports whether aud is the token's audience or one of them.
 func (c *Claims) hasAudience(aud string) bool {
-	return c.aud == aud || slices.Contains(c.auds, aud)
+	return c.hasAud && c.aud == aud || slices.Contains(c.auds, aud)
 }
 
 // ExpiresAt returns the exp claim, or the zero Time when there is none.

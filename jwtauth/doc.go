@@ -7,7 +7,7 @@
 // wraps any http.Handler:
 //
 //	mw, err := jwtauth.New(jwtauth.Config{
-//		Keys:     jwtauth.HMAC(secret),           // or PublicKey, KeySet, issuer.Keys()
+//		Keys:     jwtauth.HMAC(secret),           // or PublicKey, KeySet, Remote, issuer.Keys()
 //		Issuer:   "https://auth.example.com",     // checked when set
 //		Audience: "api",                          // checked when set
 //		Exclude:  []string{"GET /{$}", "/login"}, // ServeMux patterns

@@ -279,6 +279,7 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 		case "aud":
 			if value[0] == '"' {
 				c.aud, ok = str(value)
+				c.hasAud = true
 			} else if c.auds, ok = stringArray(value); ok && c.auds == nil {
 				c.auds = []string{} // an empty array is present, not absent
 			}
@@ -317,21 +318,22 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 	return nil
 }
 
-// checkClaims applies the time, issuer and audience rules. Times compare in
-// whole seconds, rounded down, as jwx and PyJWT do: expired when
-// now ≥ exp + leeway, not yet valid when now < nbf − leeway or now < iat −
-// leeway (RFC 7519 §4.1.4-6).
+// checkClaims applies the time, issuer and audience rules. The claims and
+// the clock are rounded down to whole seconds, as jwx and PyJWT do: expired
+// when now ≥ exp + leeway, not yet valid when now < nbf − leeway or
+// now < iat − leeway (RFC 7519 §4.1.4-6).
 func (m *Middleware) checkClaims(c *Claims) error {
-	now := m.cfg.Now().Unix()
-	leeway := int64(m.cfg.Leeway / time.Second)
+	now := m.cfg.Now().Truncate(time.Second)
+	at := func(v float64) time.Time { return time.Unix(numericSeconds(v), 0) }
+	leeway := m.cfg.Leeway
 	switch {
 	case !c.hasExp && !m.cfg.InsecureAllowNoExpiry:
 		return ErrMissingClaim
-	case c.hasExp && now >= numericSeconds(c.exp)+leeway:
+	case c.hasExp && !now.Before(at(c.exp).Add(leeway)):
 		return ErrTokenExpired
-	case c.hasNBF && now < numericSeconds(c.nbf)-leeway:
+	case c.hasNBF && now.Before(at(c.nbf).Add(-leeway)):
 		return ErrTokenNotYetValid
-	case c.hasIAT && now < numericSeconds(c.iat)-leeway:
+	case c.hasIAT && now.Before(at(c.iat).Add(-leeway)):
 		return ErrTokenNotYetValid
 	}
 	if m.cfg.Issuer != "" && c.issuer != m.cfg.Issuer {

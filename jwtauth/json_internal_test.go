@@ -1,0 +1,304 @@
+package jwtauth
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzObjectMembers compares the strict JSON reader of json.go with
+// encoding/json. objectMembers must succeed exactly when the input is one
+// RFC 8259 object (json.Valid) that is valid UTF-8, has no two top-level
+// names equal under case folding, nests values at most maxJSONDepth deep and
+// has at most maxMembers members; when it succeeds it must report the same
+// members, in order, with the same raw values, as encoding/json. Along the
+// way, jsonString and parseNumericDate must agree with encoding/json and
+// strconv on every member value.
+
+type omMember struct{ name, value string }
+
+// omReference reads data with encoding/json: its top-level members, in
+// order, and whether data is exactly one JSON object.
+func omReference(data []byte) (members []omMember, ok bool) {
+	if !json.Valid(data) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, false
+		}
+		members = append(members, omMember{t.(string), string(raw)})
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return members, true
+}
+
+// omValueDepth is the deepest nesting of a value below the top-level
+// object's members (a member value is at depth 0), by encoding/json's
+// tokenizer; -1 without members. data must be valid JSON.
+func omValueDepth(data []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type frame struct{ obj, wantKey bool }
+	var stack []frame
+	deepest := -1
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return deepest
+		}
+		d, isDelim := tok.(json.Delim)
+		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
+			if isDelim && d == '}' {
+				stack = stack[:n-1]
+			} else {
+				stack[n-1].wantKey = false
+			}
+			continue
+		}
+		if isDelim && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if n := len(stack); n > 0 {
+			deepest = max(deepest, n-1)
+			if stack[n-1].obj {
+				stack[n-1].wantKey = true
+			}
+		}
+		if isDelim {
+			stack = append(stack, frame{obj: d == '{', wantKey: d == '{'})
+		}
+	}
+}
+
+func omCheck(t *testing.T, data []byte, maxMembers int) {
+	var got []omMember
+	err := objectMembers(data, maxMembers, func(name, value []byte) error {
+		got = append(got, omMember{string(name), string(value)})
+		return nil
+	})
+	switch err {
+	case nil, errJSONSyntax, errJSONDuplicate, errJSONNotObject, errJSONTooMany:
+	default:
+		t.Fatalf("unexpected error %v", err)
+	}
+
+	ref, isObject := omReference(data)
+	validUTF8 := utf8.Valid(data)
+	dup := false
+	for i, a := range ref {
+		for _, b := range ref[:i] {
+			dup = dup || strings.EqualFold(a.name, b.name)
+		}
+	}
+	depth := -1
+	if isObject {
+		depth = omValueDepth(data)
+	}
+	want := isObject && validUTF8 && !dup && depth <= maxJSONDepth && len(ref) <= maxMembers
+	if (err == nil) != want {
+		t.Fatalf("objectMembers(%q, %d) = %v; encoding/json: object %v, UTF-8 %v, duplicate %v, depth %d, members %d",
+			data, maxMembers, err, isObject, validUTF8, dup, depth, len(ref))
+	}
+
+	// The kind of error, where only one rule is broken.
+	first := bytes.TrimLeft(data, " \t\r\n")
+	switch {
+	case !validUTF8:
+		if err != errJSONSyntax {
+			t.Fatalf("invalid UTF-8: error %v", err)
+		}
+	case json.Valid(data) && (len(first) == 0 || first[0] != '{'):
+		if err != errJSONNotObject {
+			t.Fatalf("valid JSON, not an object: error %v", err)
+		}
+	case isObject && depth <= maxJSONDepth && dup && len(ref) <= maxMembers:
+		if err != errJSONDuplicate {
+			t.Fatalf("duplicate names: error %v", err)
+		}
+	case isObject && depth <= maxJSONDepth && !dup && len(ref) > maxMembers:
+		if err != errJSONTooMany {
+			t.Fatalf("%d members, max %d: error %v", len(ref), maxMembers, err)
+		}
+	}
+	if err != nil {
+		return
+	}
+
+	if len(got) != len(ref) {
+		t.Fatalf("members %q, encoding/json %q", got, ref)
+	}
+	var asMap map[string]json.RawMessage
+	if err := json.Unmarshal(data, &asMap); err != nil {
+		t.Fatalf("accepted, but json.Unmarshal: %v", err)
+	}
+	if len(asMap) != len(got) {
+		t.Fatalf("members %q, json.Unmarshal map %q", got, asMap)
+	}
+	for i, m := range got {
+		if m != ref[i] {
+			t.Fatalf("member %d: %q, encoding/json %q", i, m, ref[i])
+		}
+		if string(asMap[m.name]) != m.value {
+			t.Fatalf("member %q: value %q, json.Unmarshal %q", m.name, m.value, asMap[m.name])
+		}
+		omCheckValue(t, []byte(m.value))
+	}
+}
+
+// omCheckValue compares the package's scalar readers with the standard ones
+// on one raw JSON value.
+func omCheckValue(t *testing.T, raw []byte) {
+	var s string
+	isString := raw[0] == '"' && json.Unmarshal(raw, &s) == nil
+	got, ok := jsonString(raw)
+	if ok != isString || got != s {
+		t.Fatalf("jsonString(%q) = %q, %v; encoding/json %q, %v", raw, got, ok, s, isString)
+	}
+	if b, ok := jsonBytes(raw); ok != isString || string(b) != s {
+		t.Fatalf("jsonBytes(%q) = %q, %v; encoding/json %q, %v", raw, b, ok, s, isString)
+	}
+	if raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9' {
+		f, err := strconv.ParseFloat(string(raw), 64)
+		wantOK := err == nil && !math.IsInf(f, 0)
+		got, ok := parseNumericDate(raw)
+		if ok != wantOK || ok && got != f {
+			t.Fatalf("parseNumericDate(%s) = %v, %v; strconv %v, %v", raw, got, ok, f, err)
+		}
+	} else if _, ok := parseNumericDate(raw); ok {
+		t.Fatalf("parseNumericDate(%s) accepted a non-number", raw)
+	}
+	if raw[0] == '[' {
+		var list []string
+		wantOK := json.Unmarshal(raw, &list) == nil
+		if wantOK {
+			// encoding/json turns null elements into "": stringArray must not.
+			var elems []any
+			_ = json.Unmarshal(raw, &elems)
+			for _, e := range elems {
+				if _, isStr := e.(string); !isStr {
+					wantOK = false
+				}
+			}
+		}
+		got, ok := stringArray(raw)
+		if ok != wantOK || ok && strings.Join(got, "\x00") != strings.Join(list, "\x00") {
+			t.Fatalf("stringArray(%s) = %q, %v; encoding/json %q, %v", raw, got, ok, list, wantOK)
+		}
+	}
+}
+
+// omSeeds are the headers and payloads of the tokens in testdata/, and JSON
+// texts at the edges of every rule.
+func omSeeds(tb testing.TB) [][]byte {
+	var seeds [][]byte
+	for _, name := range []string{"interop_tokens.json", "attack_tokens.json"} {
+		data, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var f struct {
+			Tokens, Controls, Attacks []struct {
+				Token string `json:"token"`
+			}
+		}
+		if err := json.Unmarshal(data, &f); err != nil {
+			tb.Fatal(err)
+		}
+		for _, list := range [][]struct {
+			Token string `json:"token"`
+		}{f.Tokens, f.Controls, f.Attacks} {
+			for _, tk := range list {
+				for _, seg := range strings.SplitN(tk.Token, ".", 4)[:min(2, strings.Count(tk.Token, ".")+1)] {
+					if len(seg) > 4096 {
+						continue
+					}
+					if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "=")); err == nil {
+						seeds = append(seeds, b)
+					}
+				}
+			}
+		}
+	}
+	deep := func(n int, open, close string) string {
+		return `{"a":` + strings.Repeat(open, n) + "1" + strings.Repeat(close, n) + `}`
+	}
+	for _, s := range []string{
+		`{}`, ` { } `, `{"a":1}`, `{"a":1,"A":2}`, `{"a":1,"a":2}`, `{"exp":1,"\u0065xp":2}`, `{"sub":1,"ſub":2}`, `{"k":1,"K":2}`,
+		`{"\ud800":1,"\udc00":2}`, `{"\ud800":1}`, `{"a\u0000b":1}`, `{"":1,"":2}`, `{"":1}`,
+		`{"a":[1,2,{"b":null}],"c":{"d":"e"}}`, `{"a":"\"\\\/\b\f\n\r\t\u00e9"}`, `{"a":-0.0e+0,"b":1E-7,"c":12345678901234567890}`,
+		`{"a":1e400}`, `{"a":-1e400}`, `{"a":1e-400}`, `{"a":123456789012345}`, `{"a":1234567890123456}`, `{"a":0}`, `{"a":-0}`,
+		`{"a":01}`, `{"a":1.}`, `{"a":.1}`, `{"a":+1}`, `{"a":1e}`, `{"a":--1}`, `{"a":0x10}`, `{"a":NaN}`, `{"a":Infinity}`,
+		`{"a":tru}`, `{"a":nul}`, `{"a":truex}`, `{"a":[1,]}`, `{"a":1,}`, `{,}`, `{"a"}`, `{"a":}`, `{"a" 1}`, `{'a':1}`,
+		`{"a":"\x"}`, `{"a":"\u12"}`, `{"a":"\u12G4"}`, "{\"a\":\"\x01\"}", "{\"a\":\"\x7f\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}",
+		`{"a":1}x`, `{"a":1}{}`, `{"a":1} `, "\ufeff{}", `[]`, `"s"`, `1`, `null`, ``, ` `, `{`, `}`, `{"a":[}`, `{"a":{]}`,
+		`{"a":["x","y"]}`, `{"a":[ "x" , "y" ]}`, `{"a":["x",null]}`, `{"a":["x",1]}`, `{"a":[]}`, `{"a":[[]]}`,
+		deep(31, "[", "]"), deep(32, "[", "]"), deep(33, "[", "]"), deep(32, `{"b":`, "}"), deep(33, `{"b":`, "}"),
+		`{"a":` + strings.Repeat("[", 33) + strings.Repeat("]", 33) + `}`,
+		`{"a":` + strings.Repeat("[", 34) + strings.Repeat("]", 34) + `}`,
+	} {
+		seeds = append(seeds, []byte(s))
+	}
+	var many strings.Builder
+	many.WriteString("{")
+	for i := range 300 {
+		if i > 0 {
+			many.WriteString(",")
+		}
+		many.WriteString(`"m` + strconv.Itoa(i) + `":` + strconv.Itoa(i))
+	}
+	many.WriteString("}")
+	return append(seeds, []byte(many.String()))
+}
+
+func FuzzObjectMembers(f *testing.F) {
+	for i, s := range omSeeds(f) {
+		f.Add(s, uint8(i))
+		f.Add(s, uint8(255)) // maxMembers 256, as for claims
+		f.Add(s, uint8(31))  // 32, as for headers
+	}
+	f.Fuzz(func(t *testing.T, data []byte, n uint8) {
+		omCheck(t, data, int(n)+1)
+	})
+}
+
+// TestObjectMembersCallbackError: an error from the callback stops the walk
+// and is returned as is.
+func TestObjectMembersCallbackError(t *testing.T) {
+	stop := errors.New("stop")
+	calls := 0
+	err := objectMembers([]byte(`{"a":1,"b":2,"c":3}`), 10, func(name, value []byte) error {
+		calls++
+		if string(name) == "b" {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || calls != 2 {
+		t.Fatalf("err %v after %d calls", err, calls)
+	}
+}
