@@ -3,6 +3,7 @@ package jwtauth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -129,12 +130,22 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	return i.pair(c.subject, ext.Ext, c.sid, false)
 }
 
+// ErrNotRevocable is returned by Logout for a token with neither jti nor
+// sid, such as one minted by the FastAPI recipe: there is nothing to revoke
+// it by, so it stays valid until it expires. Tell the client so, rather than
+// that it was logged out.
+var ErrNotRevocable = errors.New("jwtauth: token has no jti or sid to revoke")
+
 // Logout revokes the access token whose claims are c (its jti, until it
 // expires) and its whole session (every refresh token and access token of
-// the same login), for a Middleware that consults the Issuer's store.
+// the same login), for a Middleware that consults the Issuer's store. A
+// token with neither claim gives [ErrNotRevocable].
 func (i *Issuer) Logout(ctx context.Context, c *Claims) error {
 	if c == nil {
 		return ErrMissingToken
+	}
+	if c.id == "" && c.sid == "" {
+		return ErrNotRevocable
 	}
 	if c.id != "" {
 		until := c.ExpiresAt()

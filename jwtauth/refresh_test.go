@@ -145,6 +145,17 @@ func TestLogout(t *testing.T) {
 		t.Error("Logout(nil) succeeded")
 	}
 
+	// A FastAPI-style token (sub and exp only) cannot be revoked, and
+	// Logout says so instead of pretending.
+	bare, err := mustNew(t, jwtauth.Config{Keys: jwtauth.HMAC([]byte("0123456789abcdef0123456789abcdef"))}).Verify(ctx,
+		"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4IiwiZXhwIjo0MTAyNDQ0ODAwfQ.4K3qI7TdnHzdiQnqQHWgTz1zLUKLqxxgOCIZmRZiOGk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := iss.Logout(ctx, bare); !errors.Is(err, jwtauth.ErrNotRevocable) {
+		t.Errorf("Logout of a token without jti and sid: %v", err)
+	}
+
 	// Over HTTP the revoked token gets 401 invalid_token.
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest("GET", "/", nil)

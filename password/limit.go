@@ -16,7 +16,7 @@ func (h *Hasher) compute(ctx context.Context, f func()) error {
 		return errNilContext
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("password: %w", err)
+		return fmt.Errorf("%w: %w", ErrBusy, err)
 	}
 	select {
 	case h.sem <- struct{}{}:

@@ -1,0 +1,427 @@
+// Package accounts is the users example: registration and login against a
+// SQLite table of accounts, with the OAuth 2.0 password grant, rotating
+// refresh tokens, logout, and a protected route. It is a package so that the
+// load generator (examples/load) can start the very same server in-process;
+// the command is examples/users.
+//
+// Routes:
+//
+//	POST /auth/register  JSON {"username","password","email"} → 201 the user; 409 taken
+//	POST /auth/token     form username, password (grant_type=password) → 200 tokens; 401
+//	POST /auth/refresh   JSON {"refresh_token"} → 200 a new pair; 401 (a reused one revokes its session)
+//	POST /auth/logout    Bearer → 204; the token and its session stop working
+//	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
+package accounts
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/password"
+)
+
+// Config configures the server. DB and Secret are required.
+type Config struct {
+	// DB is the database from Open.
+	DB *sql.DB
+
+	// Secret is the HS256 secret, at least 32 bytes. Access tokens that the
+	// FastAPI recipe signs with the same secret ({"sub","exp"}, no kid) are
+	// accepted too.
+	Secret []byte
+
+	// Logger gets server-side failures and rejected tokens. Default: none.
+	Logger *slog.Logger
+
+	// AccessTTL is the lifetime of access tokens. Default 15 minutes.
+	AccessTTL time.Duration
+
+	// Hasher hashes and verifies passwords. Default: the zero Hasher
+	// (argon2id, OWASP parameters, GOMAXPROCS computations at once).
+	Hasher *password.Hasher
+
+	// HashWait bounds the password work of one request: a computation that
+	// has not got one of the Hasher's slots by then is not started, and the
+	// request gets 503 with Retry-After. A computation once started runs to
+	// its end, so a login whose password checks out late still succeeds, and
+	// a hash upgrade that would start too late waits for the next login.
+	// Default 2 seconds.
+	HashWait time.Duration
+
+	// PerUser throttles login attempts per username. Default 5 a minute.
+	PerUser Throttle
+
+	// PerIP throttles logins and registrations per client address (per /64
+	// for IPv6). Default 20 a minute.
+	PerIP Throttle
+
+	// MaxThrottled bounds the number of usernames, and of client addresses,
+	// whose throttling state is kept at once. Default 100,000 each.
+	MaxThrottled int
+
+	// Now returns the current time, for tests. Default time.Now.
+	Now func() time.Time
+}
+
+// server is the application behind New.
+type server struct {
+	cfg    Config
+	db     *sql.DB
+	issuer *jwtauth.Issuer
+	hasher *password.Hasher
+	log    *slog.Logger
+	perIP  *limiters
+	perUsr *limiters
+}
+
+// New returns the application: its routes behind the authentication
+// middleware, with security headers on every response.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("accounts: Config.DB is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Hasher == nil {
+		cfg.Hasher = new(password.Hasher)
+	}
+	if err := cfg.Hasher.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = 2 * time.Second
+	}
+	if cfg.PerUser == (Throttle{}) {
+		cfg.PerUser = Throttle{5, time.Minute}
+	}
+	if cfg.PerIP == (Throttle{}) {
+		cfg.PerIP = Throttle{20, time.Minute}
+	}
+	for _, t := range []Throttle{cfg.PerUser, cfg.PerIP} {
+		if t.Events < 1 || t.Per <= 0 {
+			return nil, errors.New("accounts: a Throttle needs Events ≥ 1 and Per > 0")
+		}
+	}
+	if cfg.MaxThrottled <= 0 {
+		cfg.MaxThrottled = 100_000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
+		Key: jwtauth.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
+		TTL: cfg.AccessTTL,
+		Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accounts: secret: %w", err)
+	}
+	// issuer.Keys() verifies the issuer's tokens and, for a token without a
+	// kid (the FastAPI recipe's), uses the one HS256 key it holds: the same
+	// secret. It also brings the issuer's revocation store, so a logout
+	// takes effect here. No audience: see the README's interop note.
+	mw, err := jwtauth.New(jwtauth.Config{
+		Keys:    issuer.Keys(),
+		Exclude: []string{"/auth/register", "/auth/token", "/auth/refresh"},
+		Logger:  cfg.Logger,
+		Now:     cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accounts: secret: %w", err)
+	}
+	s := &server{
+		cfg:    cfg,
+		db:     cfg.DB,
+		issuer: issuer,
+		hasher: cfg.Hasher,
+		log:    cfg.Logger,
+		perIP:  newLimiters(cfg.PerIP, cfg.MaxThrottled, cfg.Now),
+		perUsr: newLimiters(cfg.PerUser, cfg.MaxThrottled, cfg.Now),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /auth/register", s.register)
+	mux.HandleFunc("POST /auth/token", s.token)
+	mux.HandleFunc("POST /auth/refresh", s.refresh)
+	mux.HandleFunc("POST /auth/logout", s.logout)
+	mux.HandleFunc("GET /secure-data", s.secureData)
+	return headers(mw.Handler(mux)), nil
+}
+
+// register creates an account: 201 with the user, 409 when the username is
+// taken, 422 when a field breaks its rule.
+func (s *server) register(w http.ResponseWriter, r *http.Request) {
+	if !s.throttleIP(w, r) {
+		return
+	}
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Email    string `json:"email"`
+	}
+	if e := decodeJSON(w, r, &req); e != nil {
+		writeRequestError(w, e)
+		return
+	}
+	bad := fieldErrors{}
+	bad.check("username", validUsername(req.Username), ruleUsername)
+	bad.check("email", validEmail(req.Email), ruleEmail)
+	bad.check("password", len(req.Password) >= minPassword && len(req.Password) <= maxPassword, rulePassword)
+	if len(bad) > 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+			"error": "invalid_fields", "error_description": "some fields break their rules", "fields": bad,
+		})
+		return
+	}
+	// Checking first spares a hash computation; the UNIQUE constraint still
+	// decides when two registrations race.
+	switch taken, err := userExists(r.Context(), s.db, req.Username); {
+	case err != nil:
+		s.serverError(w, r, err)
+		return
+	case taken:
+		writeError(w, http.StatusConflict, "username_taken", "the username is taken")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HashWait)
+	defer cancel()
+	hash, err := s.hasher.Hash(ctx, req.Password)
+	if err != nil {
+		s.hashError(w, r, err)
+		return
+	}
+	u, err := createUser(r.Context(), s.db, req.Username, req.Email, hash, s.cfg.Now())
+	switch {
+	case errors.Is(err, errDuplicate):
+		writeError(w, http.StatusConflict, "username_taken", "the username is taken")
+	case err != nil:
+		s.serverError(w, r, err)
+	default:
+		writeJSON(w, http.StatusCreated, u)
+	}
+}
+
+// token is the OAuth 2.0 password grant (RFC 6749 §4.3): 200 with an access
+// and a refresh token, or 401. An unknown username and a wrong password get
+// the same response after the same work.
+func (s *server) token(w http.ResponseWriter, r *http.Request) {
+	if !s.throttleIP(w, r) {
+		return
+	}
+	f, e := parseForm(w, r, "grant_type", "username", "password")
+	if e != nil {
+		writeRequestError(w, e)
+		return
+	}
+	grant, username, pw := f[0], f[1], f[2]
+	if grant != "" && grant != "password" {
+		writeRequestError(w, errBadGrant)
+		return
+	}
+	bad := fieldErrors{}
+	bad.check("username", username != "", ruleRequired)
+	bad.check("password", pw != "", ruleRequired)
+	if len(bad) > 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+			"error": "invalid_request", "error_description": "username and password are required", "fields": bad,
+		})
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HashWait)
+	defer cancel()
+	if !validUsername(username) {
+		// No account can have this name; spend the same work anyway. It is
+		// not throttled by name, so that made-up names of any length cannot
+		// fill the throttling table (the client's address still is).
+		s.rejectLogin(w, r, s.hasher.DummyVerify(ctx, pw))
+		return
+	}
+	if ok, wait := s.perUsr.allow(username); !ok {
+		tooMany(w, wait)
+		return
+	}
+	id, stored, err := credentials(r.Context(), s.db, username)
+	if errors.Is(err, errNoUser) {
+		s.rejectLogin(w, r, s.hasher.DummyVerify(ctx, pw))
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	ok, newHash, err := s.hasher.VerifyAndUpgrade(ctx, pw, stored)
+	if err != nil || !ok {
+		if err != nil && !errors.Is(err, password.ErrPasswordTooLong) && !isBusy(err) {
+			// The stored hash cannot be read: the account needs attention.
+			s.log.Error("users: stored password hash unusable", "user_id", id, "err", err)
+		}
+		s.rejectLogin(w, r, err)
+		return
+	}
+	if newHash != "" {
+		// A legacy hash (bcrypt from passlib, older parameters) is replaced
+		// now that the password is known. A failure is retried next login.
+		if err := replaceHash(r.Context(), s.db, id, stored, newHash); err != nil {
+			s.log.Error("users: password hash upgrade failed", "user_id", id, "err", err)
+		} else {
+			s.log.Info("users: password hash upgraded", "user_id", id)
+		}
+	}
+	tokens, err := s.issuer.Login(r.Context(), username, nil)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	jwtauth.WriteTokens(w, tokens)
+}
+
+// rejectLogin answers a failed login: 503 when no hashing slot was free in
+// time, 401 otherwise, whatever the reason.
+func (s *server) rejectLogin(w http.ResponseWriter, r *http.Request, err error) {
+	if isBusy(err) {
+		s.hashError(w, r, err)
+		return
+	}
+	writeRequestError(w, errCredentials)
+}
+
+// refresh exchanges a refresh token for a new pair. A refresh token works
+// once: presenting it again revokes its whole session (every access and
+// refresh token of the same login).
+func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if e := decodeJSON(w, r, &req); e != nil {
+		writeRequestError(w, e)
+		return
+	}
+	if req.RefreshToken == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+			"error": "invalid_request", "error_description": "refresh_token is required", "fields": fieldErrors{"refresh_token": ruleRequired},
+		})
+		return
+	}
+	tokens, err := s.issuer.Refresh(r.Context(), req.RefreshToken)
+	switch {
+	case errors.Is(err, jwtauth.ErrRefreshReused):
+		s.log.Warn("users: refresh token reused; session revoked")
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token was already used; its session is revoked, log in again")
+	case errors.Is(err, jwtauth.ErrInvalidToken):
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token is invalid, expired or revoked")
+	case err != nil:
+		s.serverError(w, r, err)
+	default:
+		jwtauth.WriteTokens(w, tokens)
+	}
+}
+
+// logout revokes the presented access token and its session.
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	claims, _ := jwtauth.FromContext(r.Context())
+	switch err := s.issuer.Logout(r.Context(), claims); {
+	case errors.Is(err, jwtauth.ErrNotRevocable):
+		// A token minted elsewhere (the FastAPI recipe's has only sub and
+		// exp) has nothing to revoke it by. Say so, rather than answer 204
+		// and leave it working.
+		writeError(w, http.StatusBadRequest, "invalid_request", "this token has no jti or sid and cannot be revoked; it stays valid until it expires")
+		return
+	case err != nil:
+		s.serverError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// secureData is the protected resource.
+func (s *server) secureData(w http.ResponseWriter, r *http.Request) {
+	claims, _ := jwtauth.FromContext(r.Context())
+	writeJSON(w, http.StatusOK, map[string]string{
+		"message": "Hello " + claims.Subject() + ", this is secure data",
+		"status":  "Authorized",
+	})
+}
+
+// throttleIP takes a token from the client's bucket, or answers 429.
+func (s *server) throttleIP(w http.ResponseWriter, r *http.Request) bool {
+	ok, wait := s.perIP.allow(clientKey(r.RemoteAddr))
+	if !ok {
+		tooMany(w, wait)
+	}
+	return ok
+}
+
+// tooMany answers 429 with the number of seconds to wait (RFC 6585 §4).
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", retryAfter(wait))
+	writeError(w, http.StatusTooManyRequests, "too_many_requests", "too many attempts; retry later")
+}
+
+// retryAfter renders wait as whole seconds, rounded up, at least 1.
+func retryAfter(wait time.Duration) string {
+	return strconv.FormatInt(max(1, int64((wait+time.Second-1)/time.Second)), 10)
+}
+
+// isBusy reports whether a password computation did not start because no
+// slot freed up in time (or the client went away meanwhile).
+func isBusy(err error) bool {
+	return errors.Is(err, password.ErrBusy) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// hashError answers an error from hashing: 503 when the hasher is busy, 500
+// otherwise.
+func (s *server) hashError(w http.ResponseWriter, r *http.Request, err error) {
+	if isBusy(err) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the server is busy; retry shortly")
+		return
+	}
+	s.serverError(w, r, err)
+}
+
+// serverError logs err, which never holds a password or a token, and
+// answers 500 without details.
+func (s *server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "users: request failed", "method", r.Method, "route", r.Pattern, "err", err)
+	writeError(w, http.StatusInternalServerError, "server_error", "internal error")
+}
+
+func writeRequestError(w http.ResponseWriter, e *requestError) {
+	writeError(w, e.status, e.code, e.description)
+}
+
+func writeError(w http.ResponseWriter, status int, code, description string) {
+	if status == http.StatusUnauthorized {
+		// RFC 9110 §15.5.2: a 401 names the scheme to authenticate with.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+	}
+	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// headers sets what every response carries: nothing is cached, nothing is
+// sniffed, nothing is framed.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}

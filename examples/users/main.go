@@ -1,0 +1,61 @@
+// Command users is the register-and-login recipe of the FastAPI JWT tutorials,
+// on authkit: accounts in SQLite (pure Go, no cgo), passwords hashed with
+// argon2id, the OAuth 2.0 password grant, rotating refresh tokens, logout.
+//
+//	go -C examples run ./users                      # http://localhost:8000, users.db
+//	JWT_SECRET=… go -C examples run ./users -addr localhost:9000 -db /var/lib/app/users.db
+//
+// Without JWT_SECRET the secret is random (a log line says so), and tokens do
+// not survive a restart. Try it:
+//
+//	curl -s localhost:8000/auth/register -H 'Content-Type: application/json' \
+//	     -d '{"username":"alice","password":"correct horse","email":"alice@example.com"}'
+//	curl -s localhost:8000/auth/token -d username=alice -d 'password=correct horse'
+//	curl -s localhost:8000/secure-data -H "Authorization: Bearer $ACCESS_TOKEN"
+//
+// Routes:
+//
+//	POST /auth/register  JSON {"username","password","email"} → 201 {"id","username","email","created_at"}
+//	                     409 username taken; 422 a field breaks its rule; 400 not JSON; 413 over 16 KiB
+//	POST /auth/token     form username, password (OAuth 2.0 password grant)
+//	                     → 200 {"access_token","token_type":"bearer","expires_in","refresh_token"}; 401
+//	POST /auth/refresh   JSON {"refresh_token"} → 200 a new pair; 401 invalid, or reused: the
+//	                     whole session (every token of that login) is then revoked
+//	POST /auth/logout    Bearer → 204; that access token and its session stop working
+//	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
+//
+// The table is users(id, username UNIQUE, email, password_hash, created_at),
+// created or migrated at start; a table of the FastAPI recipe's shape gains
+// created_at. Passwords stored as bcrypt (passlib) or with older argon2
+// parameters are rehashed with argon2id at the next successful login.
+//
+// Logins are throttled (5 a minute per username, 20 a minute per client
+// address, registrations included; 429 with Retry-After), and wait at most
+// two seconds for a hashing slot (503 with Retry-After). An unknown username
+// costs the same work as a wrong password, so timing does not reveal
+// accounts.
+//
+// Access tokens that the FastAPI recipe mints with the same JWT_SECRET
+// ({"sub","exp"}, HS256, no kid) are accepted, and the recipe accepts ours:
+// no audience is set. Refresh tokens carry typ refresh+jwt and are never
+// accepted as access tokens. Revocations live in memory, for one process.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+
+	"github.com/authkit-go/authkit/examples/users/accounts"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := accounts.Run(ctx, os.Args[1:], os.Getenv, logger, nil); err != nil {
+		logger.Error("users: " + err.Error())
+		os.Exit(1)
+	}
+}
