@@ -116,7 +116,7 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	if !first {
-		if err := i.store.Revoke(ctx, c.sid, i.cfg.Now().Add(i.cfg.RefreshTTL)); err != nil {
+		if err := i.store.Revoke(ctx, c.sid, i.sessionEnd()); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrStore, err)
 		}
 		return nil, ErrRefreshReused
@@ -136,10 +136,19 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 // that it was logged out.
 var ErrNotRevocable = errors.New("jwtauth: token has no jti or sid to revoke")
 
+// sessionEnd is how long a session revocation must last: past the latest
+// expiry of any token of the session issued until now, plus the largest
+// Leeway a Middleware may allow, during which it still accepts them.
+func (i *Issuer) sessionEnd() time.Time {
+	return i.cfg.Now().Add(i.cfg.RefreshTTL + maxLeeway)
+}
+
 // Logout revokes the access token whose claims are c (its jti, until it
 // expires) and its whole session (every refresh token and access token of
-// the same login), for a Middleware that consults the Issuer's store. A
-// token with neither claim gives [ErrNotRevocable].
+// the same login), for a Middleware that consults the Issuer's store. The
+// revocations outlast the tokens by the largest possible Config.Leeway, so
+// no verifier accepts them again after their exp. A token with neither
+// claim gives [ErrNotRevocable].
 func (i *Issuer) Logout(ctx context.Context, c *Claims) error {
 	if c == nil {
 		return ErrMissingToken
@@ -152,12 +161,12 @@ func (i *Issuer) Logout(ctx context.Context, c *Claims) error {
 		if until.IsZero() {
 			until = i.cfg.Now().Add(i.cfg.TTL)
 		}
-		if err := i.store.Revoke(ctx, c.id, until); err != nil {
+		if err := i.store.Revoke(ctx, c.id, until.Add(maxLeeway)); err != nil {
 			return fmt.Errorf("%w: %w", ErrStore, err)
 		}
 	}
 	if c.sid != "" {
-		if err := i.store.Revoke(ctx, c.sid, i.cfg.Now().Add(i.cfg.RefreshTTL)); err != nil {
+		if err := i.store.Revoke(ctx, c.sid, i.sessionEnd()); err != nil {
 			return fmt.Errorf("%w: %w", ErrStore, err)
 		}
 	}

@@ -285,3 +285,57 @@ func TestMemoryStoreBounded(t *testing.T) {
 		t.Errorf("Len = %d after the sweep, want 1", n)
 	}
 }
+
+// recordingStore remembers how long each revocation was asked to last.
+type recordingStore struct {
+	jwtauth.Store
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (s *recordingStore) Revoke(ctx context.Context, id string, until time.Time) error {
+	s.mu.Lock()
+	s.until[id] = until
+	s.mu.Unlock()
+	return s.Store.Revoke(ctx, id, until)
+}
+
+// A Middleware accepts a token until exp+Leeway, so every revocation must
+// last at least that long (Leeway can be at most 5 minutes), or a
+// logged-out token works again for a while after its exp.
+func TestRevocationsOutlastLeeway(t *testing.T) {
+	const maxLeeway = 5 * time.Minute
+	store := &recordingStore{Store: jwtauth.NewMemoryStore(0), until: map[string]time.Time{}}
+	iss := newIssuer(t, jwtauth.IssuerConfig{Store: store, TTL: time.Minute, RefreshTTL: time.Hour})
+	mw := mustNew(t, jwtauth.Config{Keys: iss.Keys(), Leeway: maxLeeway})
+	ctx := t.Context()
+
+	login, _ := iss.Login(ctx, "u", nil)
+	c, err := mw.Verify(ctx, login.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := iss.Logout(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := store.until[c.ID()], c.ExpiresAt().Add(maxLeeway); got.Before(want) {
+		t.Errorf("jti revoked until %v; want at least exp+5m = %v", got, want)
+	}
+	// The session's refresh tokens expire at most RefreshTTL from now.
+	if got, want := store.until[c.SessionID()], time.Now().Add(time.Hour+maxLeeway); got.Before(want.Add(-time.Minute)) {
+		t.Errorf("session revoked until %v; want about now+RefreshTTL+5m = %v", got, want)
+	}
+
+	// Reuse detection revokes the session for as long.
+	second, _ := iss.Login(ctx, "u", nil)
+	sc, _ := mw.Verify(ctx, second.AccessToken)
+	if _, err := iss.Refresh(ctx, second.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iss.Refresh(ctx, second.RefreshToken); !errors.Is(err, jwtauth.ErrRefreshReused) {
+		t.Fatalf("reuse: %v", err)
+	}
+	if got, want := store.until[sc.SessionID()], time.Now().Add(time.Hour+maxLeeway); got.Before(want.Add(-time.Minute)) {
+		t.Errorf("reused session revoked until %v; want about now+RefreshTTL+5m = %v", got, want)
+	}
+}
