@@ -38,23 +38,41 @@
 // Access tokens that the FastAPI recipe mints with the same JWT_SECRET
 // ({"sub","exp"}, HS256, no kid) are accepted, and the recipe accepts ours:
 // no audience is set. Refresh tokens carry typ refresh+jwt and are never
-// accepted as access tokens. Revocations live in memory, for one process.
+// accepted as access tokens.
+//
+// Revocations and used refresh tokens live in memory, for one process. Run
+// several instances behind a load balancer with the same JWT_SECRET, the same
+// database and -redis-addr host:port (REDIS_PASSWORD if Redis wants one):
+// they then share them, so a logout or a refresh on one holds on all, and
+// while Redis is unreachable requests fail with 500 rather than let a revoked
+// token through. Login throttling stays per instance.
+//
+//	JWT_SECRET=… go -C examples run ./users -addr :8000 -redis-addr localhost:6379
+//	JWT_SECRET=… go -C examples run ./users -addr :8001 -redis-addr localhost:6379
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"log/slog"
 	"os"
 	"os/signal"
 
 	"github.com/authkit-go/authkit/examples/users/accounts"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := accounts.Run(ctx, os.Args[1:], os.Getenv, logger, nil); err != nil {
+	redis.SetLogger(accounts.RedisLogger{Logger: logger})
+	err := accounts.Run(ctx, os.Args[1:], os.Getenv, logger, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage is printed
+	}
+	if err != nil {
 		logger.Error("users: " + err.Error())
 		os.Exit(1)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,8 +25,18 @@ import (
 
 	"github.com/authkit-go/authkit/examples/users/accounts"
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/redisstore/redistest"
 	"github.com/authkit-go/authkit/password"
+	"github.com/redis/go-redis/v9"
 )
+
+// TestMain sends go-redis's own log lines, about the connections that fail
+// while a test has stopped Redis on purpose, where main sends them: through
+// slog, here to nowhere.
+func TestMain(m *testing.M) {
+	redis.SetLogger(accounts.RedisLogger{Logger: slog.New(slog.DiscardHandler)})
+	os.Exit(m.Run())
+}
 
 var testSecret = []byte("an example secret of at least thirty-two bytes")
 
@@ -628,32 +639,42 @@ func TestHasherBusy(t *testing.T) {
 	pair(t, s.token(t, "grace", "grace's password"))
 }
 
+// runCommand runs the users command with args and env as a real server,
+// waits until it listens, and returns its URL and a function that stops it
+// and returns Run's result.
+func runCommand(t *testing.T, args []string, env map[string]string, logger *slog.Logger) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- accounts.Run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, logger, func(a string) { addrc <- a })
+	}()
+	stop := sync.OnceValue(func() error { cancel(); return <-done })
+	t.Cleanup(func() { stop() })
+	select {
+	case addr := <-addrc:
+		return "http://" + addr, stop
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start")
+	}
+	return "", nil
+}
+
 // run starts a real server from the command line on a database file that it
 // creates, logs that the secret is random, and stops when its context ends.
 func TestRun(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	dbPath := filepath.Join(t.TempDir(), "users.db")
-	ctx, cancel := context.WithCancel(t.Context())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- accounts.Run(ctx, []string{"-addr", "127.0.0.1:0", "-db", dbPath}, func(string) string { return "" }, logger, func(a string) { addrc <- a })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start")
-	}
-	s := &testServer{URL: "http://" + addr}
+	url, stop := runCommand(t, []string{"-db", dbPath}, nil, logger)
+	s := &testServer{URL: url}
 	wantStatus(t, "register", s.register(t, "ivan", "ivan's password", "ivan@example.com"), 201, "")
 	tk := pair(t, s.token(t, "ivan", "ivan's password"))
 	wantStatus(t, "secure-data", s.secureData(t, tk.AccessToken), 200, "")
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("run after cancel: %v", err)
 	}
 	if _, err := os.Stat(dbPath); err != nil {
@@ -665,6 +686,68 @@ func TestRun(t *testing.T) {
 	}
 	for _, secret := range []string{tk.AccessToken, tk.RefreshToken, "ivan's password"} {
 		if strings.Contains(out, secret) {
+			t.Errorf("the log contains %.10s…", secret)
+		}
+	}
+}
+
+// Two instances of the command on one database and one Redis (-redis-addr)
+// are one service: a refresh on one is seen by the other, a reuse detected
+// on one revokes the session on both, a logout on one holds on the other.
+// While Redis is down, neither lets a token through; when it is back, both
+// recover without a restart.
+func TestRunMultiInstance(t *testing.T) {
+	redisSrv := redistest.Start(t)
+	dbPath := filepath.Join(t.TempDir(), "users.db")
+	env := map[string]string{"JWT_SECRET": string(testSecret)}
+	args := []string{"-db", dbPath, "-redis-addr", redisSrv.Addr()}
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	urlA, _ := runCommand(t, args, env, logger)
+	urlB, _ := runCommand(t, args, env, logger)
+	a, b := &testServer{URL: urlA}, &testServer{URL: urlB}
+	if !strings.Contains(logs.String(), "revocations=\"redis "+redisSrv.Addr()) {
+		t.Errorf("the start log does not say where revocations are kept:\n%s", logs.String())
+	}
+
+	wantStatus(t, "register on A", a.register(t, "judy", "judy's password", "judy@example.com"), 201, "")
+	first := pair(t, b.token(t, "judy", "judy's password"))
+	wantStatus(t, "A serves B's token", a.secureData(t, first.AccessToken), 200, "")
+
+	// A refresh on B, then the same refresh token on A: a reuse, seen
+	// across instances, which revokes the session everywhere.
+	second := pair(t, b.refresh(t, first.RefreshToken))
+	wantStatus(t, "old refresh token on A", a.refresh(t, first.RefreshToken), 401, "invalid_grant")
+	for name, s := range map[string]*testServer{"A": a, "B": b} {
+		wantRejected(t, "session token on "+name+" after the reuse", s.secureData(t, second.AccessToken))
+		wantStatus(t, "descendant refresh on "+name, s.refresh(t, second.RefreshToken), 401, "invalid_grant")
+	}
+
+	// A logout on A holds on B.
+	third := pair(t, a.token(t, "judy", "judy's password"))
+	wantStatus(t, "B before logout", b.secureData(t, third.AccessToken), 200, "")
+	wantStatus(t, "logout on A", a.logout(t, third.AccessToken), 204, "")
+	wantRejected(t, "B after logout on A", b.secureData(t, third.AccessToken))
+	wantStatus(t, "refresh on B after logout on A", b.refresh(t, third.RefreshToken), 401, "invalid_grant")
+
+	// Redis down: fail closed, never open.
+	fourth := pair(t, b.token(t, "judy", "judy's password"))
+	redisSrv.Stop()
+	for name, s := range map[string]*testServer{"A": a, "B": b} {
+		wantStatus(t, name+" with Redis down", s.secureData(t, fourth.AccessToken), 500, "internal_server_error")
+	}
+	redisSrv.Restart()
+	var r response
+	for range 50 { // each client's pool drops the old server's connections
+		if r = a.secureData(t, fourth.AccessToken); r.status == 200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wantStatus(t, "A after Redis is back", r, 200, "")
+	wantStatus(t, "refresh on B after Redis is back", b.refresh(t, fourth.RefreshToken), 200, "")
+	for _, secret := range []string{first.AccessToken, first.RefreshToken, fourth.AccessToken, "judy's password", string(testSecret)} {
+		if strings.Contains(logs.String(), secret) {
 			t.Errorf("the log contains %.10s…", secret)
 		}
 	}
@@ -682,6 +765,8 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		{"extra argument", "", []string{"serve"}, "unexpected"},
 		{"in-memory database", "", []string{"-db", ":memory:"}, "plain file"},
 		{"URI database", "", []string{"-db", "x.db?mode=ro"}, "plain file"},
+		{"Redis address without a port", "", []string{"-redis-addr", "localhost"}, "host:port"},
+		{"Redis that does not answer", "", []string{"-redis-addr", closedAddr(t)}, "redis at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := func(k string) string {
@@ -721,4 +806,15 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// closedAddr returns a loopback address on which nothing listens.
+func closedAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

@@ -44,6 +44,12 @@ type Config struct {
 	// AccessTTL is the lifetime of access tokens. Default 15 minutes.
 	AccessTTL time.Duration
 
+	// Store keeps revoked tokens and used refresh tokens. Default: in
+	// memory, for one process. Instances that serve the same users share
+	// one, a redisstore.Store of the same Redis (see Run's -redis-addr), so
+	// that a logout or a refresh on one holds on all of them.
+	Store jwtauth.Store
+
 	// Hasher hashes and verifies passwords. Default: the zero Hasher
 	// (argon2id, OWASP parameters, GOMAXPROCS computations at once).
 	Hasher *password.Hasher
@@ -118,9 +124,10 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Now = time.Now
 	}
 	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
-		Key: jwtauth.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
-		TTL: cfg.AccessTTL,
-		Now: cfg.Now,
+		Key:   jwtauth.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
+		TTL:   cfg.AccessTTL,
+		Store: cfg.Store,
+		Now:   cfg.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("accounts: secret: %w", err)

@@ -12,15 +12,19 @@ import (
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
-// Run is the users command: it parses args (-addr, -db), reads JWT_SECRET
-// with getenv, opens and migrates the database, and serves until ctx is done.
+// Run is the users command: it parses args (-addr, -db, -redis-addr), reads
+// JWT_SECRET (and REDIS_PASSWORD) with getenv, opens and migrates the
+// database, connects to Redis when asked, and serves until ctx is done.
 // ready, when not nil, receives the address it listens on.
 func Run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, ready func(addr string)) error {
 	flags := flag.NewFlagSet("users", flag.ContinueOnError)
 	addr := flags.String("addr", "localhost:8000", "address to listen on")
 	dbPath := flags.String("db", "users.db", "SQLite database file; created and migrated at start")
+	redisAddr := flags.String("redis-addr", "", "Redis host:port that keeps revocations and used refresh tokens, shared by every instance (default: in memory, for one process); password from REDIS_PASSWORD")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -31,12 +35,24 @@ func Run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
+	var store jwtauth.Store
+	if *redisAddr != "" {
+		if getenv("JWT_SECRET") == "" {
+			logger.Warn("users: -redis-addr without JWT_SECRET: other instances cannot verify this one's tokens")
+		}
+		rdb, err := dialRedis(ctx, *redisAddr, getenv("REDIS_PASSWORD"))
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		store = redisstore.New(rdb, redisstore.Options{})
+	}
 	db, err := Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	app, err := New(Config{DB: db, Secret: secret, Logger: logger})
+	app, err := New(Config{DB: db, Secret: secret, Logger: logger, Store: store})
 	if err != nil {
 		return err
 	}
@@ -53,7 +69,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, logger 
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("users: listening", "url", "http://"+ln.Addr().String(), "db", *dbPath)
+	revocations := "memory"
+	if *redisAddr != "" {
+		revocations = "redis " + *redisAddr
+	}
+	logger.Info("users: listening", "url", "http://"+ln.Addr().String(), "db", *dbPath, "revocations", revocations)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -82,4 +102,41 @@ func secretFrom(getenv func(string) string, logger *slog.Logger) ([]byte, error)
 	rand.Read(secret)
 	logger.Warn("users: JWT_SECRET is not set; using a random secret, so tokens will not survive a restart")
 	return secret, nil
+}
+
+// dialRedis makes a client of the Redis at addr, as the redisstore
+// documentation advises (the request's deadline bounds each call, timeouts
+// short), and checks at start that it answers, so that a wrong address is an
+// error now rather than a 500 on every request.
+func dialRedis(ctx context.Context, addr, password string) (*redis.Client, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, errors.New("-redis-addr must be host:port")
+	}
+	rdb := redis.NewClient(&redis.Options{
+		Addr:                  addr,
+		Password:              password,
+		ContextTimeoutEnabled: true,
+		DialTimeout:           2 * time.Second,
+		DialerRetries:         2,
+		ReadTimeout:           time.Second,
+		WriteTimeout:          time.Second,
+		MaxRetries:            1,
+	})
+	ping, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ping).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("redis at %s: %w", addr, err)
+	}
+	return rdb, nil
+}
+
+// RedisLogger is a go-redis logger that writes to logger, for
+// redis.SetLogger: go-redis otherwise logs its connection failures to
+// standard error, outside the application's log.
+type RedisLogger struct{ Logger *slog.Logger }
+
+// Printf implements go-redis's internal.Logging.
+func (l RedisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.Logger.WarnContext(ctx, "users: redis: "+fmt.Sprintf(format, v...))
 }
