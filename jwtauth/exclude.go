@@ -2,14 +2,38 @@ package jwtauth
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 )
 
 // excluder decides which requests skip authentication, with a ServeMux of its
 // own so that Config.Exclude patterns mean exactly what net/http says.
-type excluder struct{ mux *http.ServeMux }
+//
+// ServeMux answers a request that no pattern matches at a cost that grows
+// with the patterns, allocating as it backtracks through its tree. Protected
+// requests are that case, and most requests are protected, so a tree of the
+// patterns' path segments, per host, sends to the ServeMux only the requests
+// that some pattern could match, and answers the rest without allocating.
+// The tree may pass a request that no pattern matches (the ServeMux then
+// says so), never the reverse: it ignores methods, and treats every
+// trailing-slash subtree and "{x...}" as matching whatever follows.
+type excluder struct {
+	mux   *http.ServeMux
+	hosts map[string]*segNode // by pattern host; "" for patterns without one
+}
+
+// segNode is a node of the segment tree: the patterns that have matched the
+// path so far, and what they need of the rest.
+type segNode struct {
+	lits     map[string]*segNode // a literal next segment, unescaped as ServeMux does
+	wild     *segNode            // a "{x}" next segment
+	multi    bool                // a trailing slash or "{x...}": any rest
+	end      bool                // a pattern ends here: no rest
+	endSlash bool                // "{$}": the rest is "/"
+}
 
 // excluded is the handler registered for every exclusion pattern. ServeMux
 // answers other requests with its own handlers: NotFound, 405, and redirects
@@ -20,21 +44,138 @@ type excluded struct{}
 
 func (excluded) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
+// protected is the handler of the catch-all pattern "/": with it, a request
+// that no exclusion matches still matches a pattern, and ServeMux does not
+// go on to collect the methods that would have matched (for a 405 no one
+// sends), which costs allocations that grow with the patterns.
+type protected struct{}
+
+func (protected) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
 func newExcluder(patterns []string) (_ *excluder, err error) {
-	mux := http.NewServeMux()
+	e := &excluder{mux: http.NewServeMux(), hosts: map[string]*segNode{}}
 	for i, p := range patterns {
-		if err := register(mux, p); err != nil {
+		if err := register(e.mux, p, excluded{}); err != nil {
 			return nil, configError("Exclude[%d]: %v", i, err)
 		}
+		e.index(p)
 	}
-	return &excluder{mux: mux}, nil
+	// An error here means a pattern already matches every path ("/",
+	// "/{x...}"): nothing falls through to a 405 then.
+	register(e.mux, "/", protected{})
+	return e, nil
+}
+
+// index adds pattern p, which ServeMux accepted, to the segment tree. It
+// splits p as ServeMux does: "[METHOD ][HOST]/[PATH]".
+func (e *excluder) index(p string) {
+	if i := strings.IndexAny(p, " \t"); i >= 0 {
+		p = strings.TrimLeft(p[i+1:], " \t")
+	}
+	i := strings.IndexByte(p, '/')
+	host, path := p[:i], p[i:]
+	n := e.hosts[host]
+	if n == nil {
+		n = new(segNode)
+		e.hosts[host] = n
+	}
+	for {
+		if path == "/" {
+			n.multi = true
+			return
+		}
+		seg, _, _ := strings.Cut(path[1:], "/")
+		path = path[1+len(seg):]
+		switch {
+		case seg == "{$}":
+			n.endSlash = true
+			return
+		case strings.HasSuffix(seg, "...}"):
+			n.multi = true
+			return
+		case strings.HasPrefix(seg, "{"):
+			if n.wild == nil {
+				n.wild = new(segNode)
+			}
+			n = n.wild
+		default:
+			if u, err := url.PathUnescape(seg); err == nil {
+				seg = u
+			}
+			if n.lits == nil {
+				n.lits = map[string]*segNode{}
+			}
+			c := n.lits[seg]
+			if c == nil {
+				c = new(segNode)
+				n.lits[seg] = c
+			}
+			n = c
+		}
+		if path == "" {
+			n.end = true
+			return
+		}
+	}
+}
+
+// mayMatch reports whether some pattern could match r, whose path is
+// canonical, by the segment tree. It answers true when it cannot tell: for
+// CONNECT, which ServeMux matches on other fields, and for a path with
+// escapes other than the default, whose segments ServeMux reads from the
+// escaped form.
+func (e *excluder) mayMatch(r *http.Request) bool {
+	if r.Method == http.MethodConnect || r.URL.RawPath != "" {
+		return true
+	}
+	if e.hosts[""].may(r.URL.Path) {
+		return true
+	}
+	if len(e.hosts) > 1 || e.hosts[""] == nil {
+		return e.hosts[stripHostPort(r.Host)].may(r.URL.Path)
+	}
+	return false
+}
+
+// may reports whether a pattern below n could match path, the rest of a
+// request path: empty, or starting with "/".
+func (n *segNode) may(path string) bool {
+	switch {
+	case n == nil:
+		return false
+	case n.multi:
+		return true
+	case path == "":
+		return n.end
+	case path == "/" && n.endSlash:
+		return true
+	}
+	seg, _, _ := strings.Cut(path[1:], "/")
+	rest := path[1+len(seg):]
+	if n.lits[seg].may(rest) {
+		return true
+	}
+	return seg != "" && n.wild.may(rest)
+}
+
+// stripHostPort is net/http's: the host ServeMux matches host patterns
+// against.
+func stripHostPort(h string) string {
+	if !strings.Contains(h, ":") {
+		return h
+	}
+	host, _, err := net.SplitHostPort(h)
+	if err != nil {
+		return h
+	}
+	return host
 }
 
 // register adds one pattern, turning ServeMux's panic on an invalid or
 // conflicting pattern into an error. A method must be upper case: ServeMux
 // would take "get /x" as a method named "get" that no client sends, and so
 // silently exclude nothing.
-func register(mux *http.ServeMux, pattern string) (err error) {
+func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 	if method, rest, ok := strings.Cut(pattern, " "); ok && strings.TrimLeft(rest, " \t") != "" {
 		if method != strings.ToUpper(method) {
 			return fmt.Errorf("method %q is not upper case", method)
@@ -45,7 +186,7 @@ func register(mux *http.ServeMux, pattern string) (err error) {
 			err = fmt.Errorf("%v", v)
 		}
 	}()
-	mux.Handle(pattern, excluded{})
+	mux.Handle(pattern, h)
 	return nil
 }
 
@@ -55,7 +196,7 @@ func register(mux *http.ServeMux, pattern string) (err error) {
 // "/public/../private" and serves "/private". CONNECT requests, which
 // ServeMux does not clean at all, get the same check.
 func (e *excluder) match(r *http.Request) bool {
-	if !isCanonical(r.URL.Path) {
+	if !isCanonical(r.URL.Path) || !e.mayMatch(r) {
 		return false
 	}
 	h, _ := e.mux.Handler(r)
