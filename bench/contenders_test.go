@@ -1,0 +1,324 @@
+package bench
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	ginjwt "github.com/appleboy/gin-jwt/v2"
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
+	"github.com/auth0/go-jwt-middleware/v2/validator"
+	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/gin-gonic/gin"
+	chijwt "github.com/go-chi/jwtauth/v5"
+	jwt4 "github.com/golang-jwt/jwt/v4"
+	jwt5 "github.com/golang-jwt/jwt/v5"
+	echojwt "github.com/labstack/echo-jwt/v4"
+	"github.com/labstack/echo/v4"
+	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
+)
+
+// Each contender is mounted as its documentation shows, in front of a
+// protected handler that reads the subject from the contender's own context
+// and answers 200 (500 when the subject is missing). Every contender checks
+// the signature with the algorithm pinned, exp, iss and aud:
+//
+//   - authkit: Config{Keys, Issuer, Audience}; mw.Handler(next);
+//     jwtauth.FromContext(ctx).Subject(). exp is required.
+//   - chi (go-chi/jwtauth v5, lestrrat-go/jwx v2): jwtauth.New(alg, nil, key,
+//     jwt.WithIssuer, jwt.WithAudience); Verifier then Authenticator;
+//     jwtauth.FromContext(ctx) claims["sub"]. exp is checked when present.
+//   - auth0 (auth0/go-jwt-middleware v2, go-jose v2): validator.New(keyFunc,
+//     alg, issuer, []string{audience}); jwtmiddleware.New(v.ValidateToken).
+//     CheckJWT(next); ctx.Value(ContextKey{}).(*ValidatedClaims).
+//     RegisteredClaims.Subject. exp is checked when present.
+//   - echo (labstack/echo-jwt v4, golang-jwt v5) on an echo.Echo: echo-jwt's
+//     default parser checks neither iss nor aud, so the route uses the
+//     ParseTokenFunc hook with a golang-jwt parser that does
+//     (WithValidMethods, WithIssuer, WithAudience, WithExpirationRequired),
+//     claims into jwt.MapClaims as echo-jwt's default; the handler reads
+//     c.Get("user").(*jwt.Token).Claims.GetSubject().
+//   - gin (appleboy/gin-jwt v2, golang-jwt v4) on a gin.Engine (gin.New, no
+//     logger): Key and SigningAlgorithm for HS256; for RS256, ES256 and EdDSA
+//     a KeyFunc that pins the algorithm (gin-jwt's own RS256 path needs the
+//     private key too, and it has no ES256 or EdDSA path). gin-jwt requires
+//     exp itself; it has no iss or aud option, so its Authorizator checks
+//     them (answering 403, not 401, on a mismatch). The handler reads the
+//     identity (IdentityKey "sub") with c.Get.
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// nopWriter is a ResponseWriter that keeps only the status.
+type nopWriter struct {
+	h    http.Header
+	code int
+}
+
+func newNopWriter() *nopWriter { return &nopWriter{h: make(http.Header)} }
+
+func (w *nopWriter) Header() http.Header { return w.h }
+func (w *nopWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return len(b), nil
+}
+func (w *nopWriter) WriteHeader(code int) { w.code = code }
+
+// protectedPath is the path every request goes to.
+const protectedPath = "/items"
+
+// newRequest is a GET of protectedPath with tok as its bearer token.
+func newRequest(tok string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, protectedPath, nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return r
+}
+
+// status serves one fresh request with tok through h and returns the status.
+func status(h http.Handler, tok string) int {
+	w := newNopWriter()
+	h.ServeHTTP(w, newRequest(tok))
+	return w.code
+}
+
+// contender is one middleware in front of its protected handler.
+type contender struct {
+	name string
+	h    http.Handler
+}
+
+// contenders returns every middleware set up for a, in a fixed order:
+// authkit (default config, its verified-token cache on), authkit-nocache
+// (DisableCache), chi, auth0, echo, gin.
+func contenders(tb testing.TB, a *alg) []contender {
+	tb.Helper()
+	return []contender{
+		{"authkit", authkitHandler(tb, a, jwtauth.Config{})},
+		{"authkit-nocache", authkitHandler(tb, a, jwtauth.Config{DisableCache: true})},
+		{"chi", chiHandler(a)},
+		{"auth0", auth0Handler(tb, a)},
+		{"echo", echoHandler(a)},
+		{"gin", ginHandler(tb, a)},
+	}
+}
+
+// authkitNext is authkit's protected handler.
+var authkitNext = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, ok := jwtauth.FromContext(r.Context())
+	if !ok || c.Subject() != subject {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+})
+
+// authkitKeys returns a's key as authkit Keys.
+func authkitKeys(a *alg) jwtauth.Keys {
+	if a.name == "HS256" {
+		return jwtauth.HMAC(a.pub.([]byte))
+	}
+	return jwtauth.PublicKey(a.name, a.pub)
+}
+
+// authkitHandler mounts authkit with cfg, its Keys, Issuer and Audience set
+// here when cfg leaves them empty.
+func authkitHandler(tb testing.TB, a *alg, cfg jwtauth.Config) http.Handler {
+	tb.Helper()
+	if cfg.Keys == nil {
+		cfg.Keys = authkitKeys(a)
+	}
+	cfg.Issuer, cfg.Audience = issuer, audience
+	m, err := jwtauth.New(cfg)
+	if err != nil {
+		tb.Fatalf("authkit: %v", err)
+	}
+	return m.Handler(authkitNext)
+}
+
+func chiHandler(a *alg) http.Handler {
+	ja := chijwt.New(a.name, nil, a.pub, jwxjwt.WithIssuer(issuer), jwxjwt.WithAudience(audience))
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, claims, err := chijwt.FromContext(r.Context())
+		if sub, _ := claims["sub"].(string); err != nil || sub != subject {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	return chijwt.Verifier(ja)(chijwt.Authenticator(ja)(next))
+}
+
+func auth0Handler(tb testing.TB, a *alg) http.Handler {
+	tb.Helper()
+	key := a.pub
+	v, err := validator.New(func(context.Context) (any, error) { return key, nil },
+		validator.SignatureAlgorithm(a.name), issuer, []string{audience})
+	if err != nil {
+		tb.Fatalf("auth0: %v", err)
+	}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*validator.ValidatedClaims)
+		if !ok || c.RegisteredClaims.Subject != subject {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	return jwtmiddleware.New(v.ValidateToken).CheckJWT(next)
+}
+
+func echoHandler(a *alg) http.Handler {
+	parser := jwt5.NewParser(
+		jwt5.WithValidMethods([]string{a.name}),
+		jwt5.WithIssuer(issuer),
+		jwt5.WithAudience(audience),
+		jwt5.WithExpirationRequired(),
+	)
+	key := a.pub
+	keyFunc := func(*jwt5.Token) (any, error) { return key, nil }
+	e := echo.New()
+	e.GET(protectedPath, func(c echo.Context) error {
+		tok, ok := c.Get("user").(*jwt5.Token)
+		if !ok {
+			return c.NoContent(http.StatusInternalServerError)
+		}
+		if sub, err := tok.Claims.GetSubject(); err != nil || sub != subject {
+			return c.NoContent(http.StatusInternalServerError)
+		}
+		return c.NoContent(http.StatusOK)
+	}, echojwt.WithConfig(echojwt.Config{
+		ParseTokenFunc: func(c echo.Context, auth string) (any, error) {
+			return parser.ParseWithClaims(auth, jwt5.MapClaims{}, keyFunc)
+		},
+	}))
+	return e
+}
+
+func ginHandler(tb testing.TB, a *alg) http.Handler {
+	tb.Helper()
+	cfg := &ginjwt.GinJWTMiddleware{
+		Realm:            "api",
+		SigningAlgorithm: a.name,
+		IdentityKey:      "sub",
+		ParseOptions:     []jwt4.ParserOption{jwt4.WithValidMethods([]string{a.name})},
+		Authorizator: func(_ any, c *gin.Context) bool {
+			claims := jwt4.MapClaims(ginjwt.ExtractClaims(c))
+			return claims.VerifyIssuer(issuer, true) && claims.VerifyAudience(audience, true)
+		},
+	}
+	if a.name == "HS256" {
+		cfg.Key = a.pub.([]byte)
+	} else {
+		name, key := a.name, a.pub
+		cfg.KeyFunc = func(t *jwt4.Token) (any, error) {
+			if t.Method.Alg() != name {
+				return nil, ginjwt.ErrInvalidSigningAlgorithm
+			}
+			return key, nil
+		}
+	}
+	mw, err := ginjwt.New(cfg)
+	if err != nil {
+		tb.Fatalf("gin-jwt: %v", err)
+	}
+	e := gin.New()
+	e.GET(protectedPath, mw.MiddlewareFunc(), func(c *gin.Context) {
+		if sub, _ := c.Get("sub"); sub != subject {
+			c.Status(http.StatusInternalServerError)
+			return
+		}
+		c.Status(http.StatusOK)
+	})
+	return e
+}
+
+// Floors: the least work any verifier of these tokens does, without HTTP.
+
+// floorClaims is the small struct the HS256 floor decodes the payload into.
+type floorClaims struct {
+	Sub string `json:"sub"`
+	Iss string `json:"iss"`
+	Aud string `json:"aud"`
+	Exp int64  `json:"exp"`
+	Iat int64  `json:"iat"`
+}
+
+// floorHS256 decodes the three segments, checks the HMAC with a freshly keyed
+// hmac.New, and unmarshals the payload: what every HS256 verifier does at
+// least. It reports whether tok verified and decoded.
+func floorHS256(key []byte, tok string) bool {
+	i := strings.IndexByte(tok, '.')
+	j := strings.LastIndexByte(tok, '.')
+	if i < 0 || j <= i {
+		return false
+	}
+	if _, err := b64.DecodeString(tok[:i]); err != nil {
+		return false
+	}
+	payload, err := b64.DecodeString(tok[i+1 : j])
+	if err != nil {
+		return false
+	}
+	sig, err := b64.DecodeString(tok[j+1:])
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(tok[:j]))
+	if !hmac.Equal(m.Sum(nil), sig) {
+		return false
+	}
+	var c floorClaims
+	return json.Unmarshal(payload, &c) == nil && c.Sub != ""
+}
+
+// sigFloor is a signing input and its decoded signature, split and decoded
+// before timing: the floor of a public-key algorithm is the standard
+// library's signature check alone.
+type sigFloor struct {
+	input, sig []byte
+}
+
+// splitForFloor splits tok into signing input and decoded signature.
+func splitForFloor(tok string) sigFloor {
+	j := strings.LastIndexByte(tok, '.')
+	sig, err := b64.DecodeString(tok[j+1:])
+	if err != nil {
+		panic(err)
+	}
+	return sigFloor{[]byte(tok[:j]), sig}
+}
+
+// verifyFloor is the stdlib check for RS256 (SHA-256 and
+// rsa.VerifyPKCS1v15), ES256 (SHA-256, r||s into big.Ints, ecdsa.Verify)
+// and EdDSA (ed25519.Verify).
+func verifyFloor(algName string, pub any, f sigFloor) bool {
+	switch algName {
+	case "RS256":
+		d := sha256.Sum256(f.input)
+		return rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), crypto.SHA256, d[:], f.sig) == nil
+	case "ES256":
+		if len(f.sig) != 64 {
+			return false
+		}
+		d := sha256.Sum256(f.input)
+		r := new(big.Int).SetBytes(f.sig[:32])
+		s := new(big.Int).SetBytes(f.sig[32:])
+		return ecdsa.Verify(pub.(*ecdsa.PublicKey), d[:], r, s)
+	case "EdDSA":
+		return ed25519.Verify(pub.(ed25519.PublicKey), f.input, f.sig)
+	}
+	panic(fmt.Sprintf("no floor for %s", algName))
+}

@@ -1,0 +1,205 @@
+// Command targets reads `go test -bench -benchmem` output of the bench module
+// (and, optionally, of ../password), takes the median of every benchmark over
+// its runs, and prints the medians as markdown tables and the ratios that the
+// performance targets name, each marked met or not met.
+//
+//	go run ./targets bench.txt [password.txt]
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// result is one benchmark's runs.
+type result struct {
+	ns, allocs []float64
+}
+
+// line matches a benchmark result with -benchmem; the name loses its
+// "Benchmark" prefix and "-GOMAXPROCS" suffix.
+var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ B/op\s+([\d.]+) allocs/op)?`)
+
+func parse(r io.Reader, into map[string]*result) error {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		res := into[m[1]]
+		if res == nil {
+			res = &result{}
+			into[m[1]] = res
+		}
+		ns, _ := strconv.ParseFloat(m[2], 64)
+		res.ns = append(res.ns, ns)
+		if m[3] != "" {
+			a, _ := strconv.ParseFloat(m[3], 64)
+			res.allocs = append(res.allocs, a)
+		}
+	}
+	return sc.Err()
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+var results = map[string]*result{}
+
+// get returns the median ns/op and allocs/op of name, and whether it ran.
+func get(name string) (ns, allocs float64, ok bool) {
+	r := results[name]
+	if r == nil {
+		return 0, 0, false
+	}
+	return median(r.ns), median(r.allocs), true
+}
+
+// fmtNS prints a duration in ns with a readable unit.
+func fmtNS(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.2f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", ns)
+}
+
+var algNames = []string{"HS256", "RS256", "ES256", "EdDSA"}
+
+// table prints the medians of scenario ("Cold" or "Warm") as markdown.
+func table(scenario string, impls []string) {
+	fmt.Printf("\n%s, median ns/op · allocs/op (%s runs):\n\n", scenario, runs(scenario))
+	fmt.Printf("| alg | %s |\n|---|%s\n", strings.Join(impls, " | "), strings.Repeat("---:|", len(impls)))
+	for _, a := range algNames {
+		cells := []string{a}
+		for _, impl := range impls {
+			ns, allocs, ok := get(fmt.Sprintf("%s/alg=%s/impl=%s", scenario, a, impl))
+			if !ok {
+				cells = append(cells, "–")
+				continue
+			}
+			cells = append(cells, fmt.Sprintf("%s · %.0f", fmtNS(ns), allocs))
+		}
+		fmt.Printf("| %s |\n", strings.Join(cells, " | "))
+	}
+}
+
+// runs reports how many runs the benchmarks under prefix have, as "n" or
+// "n–m".
+func runs(prefix string) string {
+	lo, hi := 1<<30, 0
+	for name, r := range results {
+		if strings.HasPrefix(name, prefix+"/") {
+			lo, hi = min(lo, len(r.ns)), max(hi, len(r.ns))
+		}
+	}
+	if hi == 0 {
+		return "0"
+	}
+	if lo == hi {
+		return strconv.Itoa(lo)
+	}
+	return fmt.Sprintf("%d–%d", lo, hi)
+}
+
+var met, notMet int
+
+// check prints one target: num/den ≤ limit.
+func check(what, num, den string, limit float64) {
+	a, _, ok1 := get(num)
+	b, _, ok2 := get(den)
+	if !ok1 || !ok2 || b == 0 {
+		fmt.Printf("| %s | (not run) | ≤ %.2f× | – |\n", what, limit)
+		return
+	}
+	ratio := a / b
+	fmt.Printf("| %s | %s / %s = %.2f× | ≤ %.2f× | %s |\n", what, fmtNS(a), fmtNS(b), ratio, limit, verdict(ratio <= limit))
+}
+
+// checkAbs prints one absolute target on a median.
+func checkAbs(what, name string, maxNS, maxAllocs float64) {
+	ns, allocs, ok := get(name)
+	if !ok {
+		fmt.Printf("| %s | (not run) | ≤ %s, ≤ %.0f allocs | – |\n", what, fmtNS(maxNS), maxAllocs)
+		return
+	}
+	fmt.Printf("| %s | %s, %.0f allocs | ≤ %s, ≤ %.0f allocs | %s |\n",
+		what, fmtNS(ns), allocs, fmtNS(maxNS), maxAllocs, verdict(ns <= maxNS && allocs <= maxAllocs))
+}
+
+func verdict(ok bool) string {
+	if ok {
+		met++
+		return "met"
+	}
+	notMet++
+	return "**not met**"
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: targets bench.txt [password.txt]")
+		os.Exit(2)
+	}
+	for _, path := range os.Args[1:] {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		err = parse(f, results)
+		f.Close()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+
+	table("Cold", []string{"authkit", "authkit-nocache", "chi", "auth0", "echo", "gin", "floor"})
+	table("Warm", []string{"authkit", "authkit-nocache", "chi", "auth0", "echo", "gin"})
+
+	fmt.Printf("\nTargets (ratios of medians from the same run):\n\n")
+	fmt.Println("| target | measured | limit | verdict |\n|---|---|---|---|")
+	for _, impl := range []string{"authkit-nocache", "authkit"} {
+		check("Cold HS256, "+impl+" vs echo-jwt", "Cold/alg=HS256/impl="+impl, "Cold/alg=HS256/impl=echo", 0.6)
+		check("Cold HS256, "+impl+" vs floor", "Cold/alg=HS256/impl="+impl, "Cold/alg=HS256/impl=floor", 2)
+		for _, a := range algNames[1:] {
+			check("Cold "+a+", "+impl+" vs stdlib floor", "Cold/alg="+a+"/impl="+impl, "Cold/alg="+a+"/impl=floor", 1.15)
+		}
+	}
+	for _, a := range algNames {
+		checkAbs("Warm "+a+", authkit", "Warm/alg="+a+"/impl=authkit", 1000, 8)
+	}
+	for _, paths := range []string{"apart", "shared"} {
+		prefix := "Exclusions/paths=" + paths + "/mode="
+		checkAbs("Warm HS256, authkit with 1000 Exclude patterns ("+paths+")", prefix+"warm/patterns=1000", 1000, 8)
+		for _, mode := range []string{"warm", "cold"} {
+			check("Exclusions ("+paths+"), "+mode+", 1000 vs 1 pattern", prefix+mode+"/patterns=1000", prefix+mode+"/patterns=1", 1.10)
+		}
+	}
+	for _, a := range []string{"HS256", "ES256"} {
+		check("KeySet "+a+", cold, 1000 vs 1 key", "KeySet/alg="+a+"/keys=1000", "KeySet/alg="+a+"/keys=1", 1.10)
+	}
+	check("password.Hash vs argon2.IDKey", "Hash", "IDKey", 1.05)
+	check("password.Verify vs argon2.IDKey", "Verify", "IDKey", 1.05)
+	fmt.Printf("\n%d met, %d not met\n", met, notMet)
+}

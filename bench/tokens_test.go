@@ -1,0 +1,201 @@
+package bench
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The tokens every contender verifies. They are minted here with the standard
+// library alone, so that no contender's own encoder shapes them: a compact JWS
+// with {"alg","typ"} (and "kid" for the key-set benchmarks) and the claims an
+// issuer typically puts in an access token.
+
+const (
+	issuer   = "https://auth.example"
+	audience = "api"
+	subject  = "user-1234"
+
+	// coldPoolSize is the number of distinct tokens the cold benchmarks
+	// cycle through. It is above authkit's default cache of 16384 tokens
+	// (16 FIFO shards of 1024), so that a middleware with that cache on
+	// misses on every request too: a cyclic walk over more entries than a
+	// FIFO holds never hits. Every contender gets the same pool, so CPU
+	// cache effects of walking it are the same for all.
+	coldPoolSize = 24576
+)
+
+// secret is the HS256 key: 48 random-looking bytes, above every contender's
+// minimum.
+var secret = []byte("bench-hs256-secret-9f3a1c7e5b2d4f6081a3c5e7b9d1f")
+
+var b64 = base64.RawURLEncoding
+
+// benchClaims is the payload: the registered claims every contender checks
+// (iss, aud, exp, iat) or reads (sub), a unique jti, and two private claims.
+type benchClaims struct {
+	Sub   string `json:"sub"`
+	Iss   string `json:"iss"`
+	Aud   string `json:"aud"`
+	Exp   int64  `json:"exp"`
+	Iat   int64  `json:"iat"`
+	Jti   string `json:"jti"`
+	Scope string `json:"scope"`
+	Name  string `json:"name"`
+}
+
+// claimsFor returns valid claims for the i-th token: issued now, valid for an
+// hour.
+func claimsFor(i int) benchClaims {
+	now := time.Now().Unix()
+	return benchClaims{
+		Sub:   subject,
+		Iss:   issuer,
+		Aud:   audience,
+		Exp:   now + 3600,
+		Iat:   now,
+		Jti:   fmt.Sprintf("jti-%08d", i),
+		Scope: "items:read items:write",
+		Name:  "Ada Lovelace",
+	}
+}
+
+// alg is one signing algorithm with its key pair.
+type alg struct {
+	name string
+	priv any // []byte, *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey
+	pub  any // []byte, *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
+
+	pool    func() []string // coldPoolSize distinct valid tokens, minted once
+	bearers func() []string // "Bearer " + each token of pool
+}
+
+// algs returns HS256, RS256, ES256 and EdDSA; the keys are made once.
+var algs = sync.OnceValue(newAlgs)
+
+// newAlgs makes HS256 (with secret), RS256, ES256 and EdDSA keys.
+func newAlgs() []*alg {
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	dpub, dk, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	list := []*alg{
+		{name: "HS256", priv: secret, pub: secret},
+		{name: "RS256", priv: rk, pub: &rk.PublicKey},
+		{name: "ES256", priv: ek, pub: &ek.PublicKey},
+		{name: "EdDSA", priv: dk, pub: dpub},
+	}
+	for _, a := range list {
+		a.pool = sync.OnceValue(func() []string { return mintPool(a, "", coldPoolSize) })
+		a.bearers = sync.OnceValue(func() []string { return bearers(a.pool()) })
+	}
+	return list
+}
+
+// algByName returns the alg called name.
+func algByName(name string) *alg {
+	for _, a := range algs() {
+		if a.name == name {
+			return a
+		}
+	}
+	panic("no alg " + name)
+}
+
+// sign returns the JWS signature of input (RFC 7518 §3).
+func sign(algName string, priv any, input []byte) []byte {
+	switch algName {
+	case "HS256":
+		m := hmac.New(sha256.New, priv.([]byte))
+		m.Write(input)
+		return m.Sum(nil)
+	case "RS256":
+		d := sha256.Sum256(input)
+		sig, err := rsa.SignPKCS1v15(nil, priv.(*rsa.PrivateKey), crypto.SHA256, d[:])
+		if err != nil {
+			panic(err)
+		}
+		return sig
+	case "ES256":
+		d := sha256.Sum256(input)
+		r, s, err := ecdsa.Sign(rand.Reader, priv.(*ecdsa.PrivateKey), d[:])
+		if err != nil {
+			panic(err)
+		}
+		sig := make([]byte, 64)
+		r.FillBytes(sig[:32])
+		s.FillBytes(sig[32:])
+		return sig
+	case "EdDSA":
+		return ed25519.Sign(priv.(ed25519.PrivateKey), input)
+	}
+	panic("unknown alg " + algName)
+}
+
+// mintWith signs claims (any JSON-marshalable value) as a compact JWS.
+func mintWith(algName string, priv any, kid string, claims any) string {
+	hdr := map[string]string{"alg": algName, "typ": "JWT"}
+	if kid != "" {
+		hdr["kid"] = kid
+	}
+	h, err := json.Marshal(hdr)
+	if err != nil {
+		panic(err)
+	}
+	p, err := json.Marshal(claims)
+	if err != nil {
+		panic(err)
+	}
+	input := b64.EncodeToString(h) + "." + b64.EncodeToString(p)
+	return input + "." + b64.EncodeToString(sign(algName, priv, []byte(input)))
+}
+
+func (a *alg) mint(kid string, c benchClaims) string { return mintWith(a.name, a.priv, kid, c) }
+
+// mintPool mints n distinct valid tokens, on all CPUs (RSA signing is slow).
+func mintPool(a *alg, kid string, n int) []string {
+	toks := make([]string, n)
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				toks[i] = a.mint(kid, claimsFor(i))
+			}
+		})
+	}
+	wg.Wait()
+	return toks
+}
+
+// tamper flips one character in the middle of the signature: the token keeps
+// its shape and decodes, but no longer verifies.
+func tamper(tok string) string {
+	i := strings.LastIndexByte(tok, '.') + 1
+	j := i + (len(tok)-i)/2
+	c := byte('A')
+	if tok[j] == 'A' {
+		c = 'B'
+	}
+	return tok[:j] + string(c) + tok[j+1:]
+}
