@@ -1424,7 +1424,8 @@ func TestAttackCache(t *testing.T) {
 			m := newMW(jwtauth.Config{DisableCache: disable})
 			at(0)
 			exp := secHS(secHdr, secExp(strconv.FormatInt(t0+100, 10)))
-			check(m, exp, nil)
+			check(m, exp, nil) // noted
+			check(m, exp, nil) // cached
 			check(m, exp, nil) // a hit
 			at(99)
 			check(m, exp, nil)
@@ -1446,7 +1447,8 @@ func TestAttackCache(t *testing.T) {
 			// Claims served twice are equal, and what a caller does to
 			// the copies it gets does not reach the next request.
 			aud := secHS(secHdr, secClaims(`,"aud":["a","b"],"role":"admin"`))
-			c1 := check(m, aud, nil)
+			check(m, aud, nil)       // noted
+			c1 := check(m, aud, nil) // cached: c2 is a hit
 			a := c1.Audience()
 			a[0] = "mutated"
 			raw, _ := c1.MarshalJSON()
@@ -1468,6 +1470,7 @@ func TestAttackCache(t *testing.T) {
 		tok := secHS(`{"alg":"HS256","typ":"JWT"}`, secClaims(`,"iss":"https://evil.example","aud":"other"`))
 		check(open, tok, nil)
 		check(open, tok, nil)
+		check(open, tok, nil)
 		check(newMW(jwtauth.Config{Issuer: secIss}), tok, jwtauth.ErrIssuer)
 		check(newMW(jwtauth.Config{Audience: secAud}), tok, jwtauth.ErrAudience)
 		check(newMW(jwtauth.Config{Type: "at+jwt"}), tok, jwtauth.ErrTokenType)
@@ -1481,6 +1484,7 @@ func TestAttackCache(t *testing.T) {
 		store := jwtauth.NewMemoryStore(0)
 		m := newMW(jwtauth.Config{Store: store})
 		tok := secHS(secHdr, secClaims(`,"jti":"j-1"`))
+		check(m, tok, nil)
 		check(m, tok, nil)
 		check(m, tok, nil)
 		if err := store.Revoke(t.Context(), "j-1", time.Now().Add(time.Hour)); err != nil {
@@ -1504,7 +1508,7 @@ func TestAttackCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		oldKID := iss.KeyID()
-		for range 2 {
+		for range 3 {
 			if _, err := m.Verify(t.Context(), old); err != nil {
 				t.Fatalf("fresh token: %v", err)
 			}

@@ -15,6 +15,13 @@ import (
 // clock, and (in Verify) revocation. Only successes are cached: a forged
 // token costs the full pipeline each time, and cannot fill the cache.
 //
+// A token is admitted on its second verification: the first is only noted,
+// in a fixed array of hashes that is cleared after every CacheSize/16 notes
+// per shard. A client reusing its access token is cached from its second
+// request; a token seen once (most of a flood of new tokens, and a service
+// whose clients never repeat) costs a hash and a slot, neither retaining
+// memory for the collector to trace nor pushing out the tokens in use.
+//
 // It is bounded in entries and bytes, sharded to keep lock contention low,
 // and evicts first-in first-out (access tokens expire in order anyway).
 type tokenCache struct {
@@ -37,6 +44,11 @@ type cacheShard struct {
 	bytes    int
 	maxItems int
 	maxBytes int
+
+	// seen notes tokens verified once, by hash, direct-mapped; noted
+	// counts the notes since it was last cleared.
+	seen  []uint64
+	noted int
 }
 
 // cacheEntry is a verified token. The claims hold its kid, and the key its
@@ -55,6 +67,7 @@ func newTokenCache(size int) *tokenCache {
 		c.shards[i] = cacheShard{
 			m:        make(map[uint64]*cacheEntry),
 			fifo:     make([]uint64, per),
+			seen:     make([]uint64, per),
 			maxItems: per,
 			maxBytes: per * cacheEntryBytes,
 		}
@@ -81,27 +94,47 @@ func (c *tokenCache) get(token string) *cacheEntry {
 
 // put remembers that token verified with k and gave claims.
 func (c *tokenCache) put(token string, claims *Claims, k *key) {
-	e := &cacheEntry{token: token, claims: claims, key: k, size: len(token) + len(claims.raw) + entryOverhead}
+	size := len(token) + len(claims.raw) + entryOverhead
 	s, h := c.shard(token)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e.size > s.maxBytes {
+	if size > s.maxBytes {
 		return
 	}
 	if old := s.m[h]; old != nil {
 		// Same token again (concurrent misses), or a hash collision: keep
 		// the slot in the ring, replace the entry.
-		s.bytes += e.size - old.size
-		s.m[h] = e
+		s.bytes += size - old.size
+		s.m[h] = &cacheEntry{token: token, claims: claims, key: k, size: size}
 		return
 	}
-	for s.n == s.maxItems || s.bytes+e.size > s.maxBytes {
+	if !s.admit(h) {
+		return
+	}
+	for s.n == s.maxItems || s.bytes+size > s.maxBytes {
 		s.evict()
 	}
 	s.fifo[(s.head+s.n)%s.maxItems] = h
 	s.n++
-	s.m[h] = e
-	s.bytes += e.size
+	s.m[h] = &cacheEntry{token: token, claims: claims, key: k, size: size}
+	s.bytes += size
+}
+
+// admit reports whether the token of hash h was noted since seen was last
+// cleared, and notes it otherwise. s.mu is held. The slot comes from the
+// hash's high bits: the low ones chose the shard.
+func (s *cacheShard) admit(h uint64) bool {
+	i := (h >> 32) % uint64(len(s.seen))
+	if s.seen[i] == h {
+		s.seen[i] = 0
+		return true
+	}
+	s.seen[i] = h
+	if s.noted++; s.noted >= len(s.seen) {
+		clear(s.seen)
+		s.noted = 0
+	}
+	return false
 }
 
 // evict drops the oldest entry. s.mu is held.

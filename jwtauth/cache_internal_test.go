@@ -24,7 +24,8 @@ func TestTokenCacheBounded(t *testing.T) {
 	k := &key{alg: "HS256"}
 	for i := range 10_000 {
 		tok := fmt.Sprintf("token-%d", i)
-		c.put(tok, &Claims{raw: `{}`}, k)
+		c.put(tok, &Claims{raw: `{}`}, k) // noted
+		c.put(tok, &Claims{raw: `{}`}, k) // admitted
 	}
 	entries, bytes := c.stats()
 	if entries > size || bytes > size*cacheEntryBytes {
@@ -40,7 +41,9 @@ func TestTokenCacheBounded(t *testing.T) {
 	// Large tokens are bounded by bytes before entries.
 	big := newTokenCache(size)
 	for i := range 1000 {
-		big.put(fmt.Sprintf("%d-%s", i, strings.Repeat("x", 3000)), &Claims{raw: strings.Repeat("y", 3000)}, k)
+		tok := fmt.Sprintf("%d-%s", i, strings.Repeat("x", 3000))
+		big.put(tok, &Claims{raw: strings.Repeat("y", 3000)}, k)
+		big.put(tok, &Claims{raw: strings.Repeat("y", 3000)}, k)
 	}
 	if _, bytes := big.stats(); bytes > size*cacheEntryBytes {
 		t.Errorf("%d bytes held; budget %d", bytes, size*cacheEntryBytes)
@@ -51,6 +54,7 @@ func TestTokenCacheBounded(t *testing.T) {
 	if c.get("token-9999") != nil {
 		t.Error("removed entry still found")
 	}
+	c.put("again", &Claims{raw: `{}`}, k)
 	c.put("again", &Claims{raw: `{}`}, k)
 	c.put("again", &Claims{raw: `{"a":1}`}, k)
 	if e := c.get("again"); e == nil || e.claims.raw != `{"a":1}` {
@@ -65,6 +69,49 @@ func TestTokenCacheBounded(t *testing.T) {
 		if sum != s.bytes {
 			t.Fatalf("shard %d: bytes %d, entries sum to %d", i, s.bytes, sum)
 		}
+	}
+}
+
+// A token is stored on its second put, if that comes before the shard's
+// notes are cleared; a flood of tokens put once stores nothing and pushes
+// out nothing.
+func TestTokenCacheAdmission(t *testing.T) {
+	const size = 256 // 16 per shard
+	c := newTokenCache(size)
+	k := &key{alg: "HS256"}
+	c.put("warm", &Claims{raw: `{}`}, k)
+	if c.get("warm") != nil {
+		t.Fatal("stored on its first put")
+	}
+	c.put("warm", &Claims{raw: `{}`}, k)
+	if c.get("warm") == nil {
+		t.Fatal("not stored on its second put")
+	}
+	for i := range 100_000 {
+		c.put(fmt.Sprintf("once-%d", i), &Claims{raw: `{}`}, k)
+	}
+	if entries, _ := c.stats(); entries != 1 {
+		t.Errorf("%d entries after a flood of tokens seen once; want 1", entries)
+	}
+	if c.get("warm") == nil {
+		t.Error("a flood of tokens seen once pushed out the one in use")
+	}
+
+	// Seen twice, but with more new tokens between than the shard notes
+	// before it clears: not stored. Tokens of one shard only, so the
+	// count is exact.
+	s0, _ := c.shard("late")
+	c.put("late", &Claims{raw: `{}`}, k)
+	for i, n := 0, 0; n < size/cacheShards; i++ {
+		tok := fmt.Sprintf("other-%d", i)
+		if s, _ := c.shard(tok); s == s0 {
+			c.put(tok, &Claims{raw: `{}`}, k)
+			n++
+		}
+	}
+	c.put("late", &Claims{raw: `{}`}, k)
+	if c.get("late") != nil {
+		t.Error("stored although its first sighting had been cleared")
 	}
 }
 

@@ -94,8 +94,10 @@ type Config struct {
 	// presented again skips the signature check and claims decoding. A hit is
 	// honoured only while the key that verified the token is still the one
 	// in force, and exp, nbf, iat and revocation are checked on every hit.
-	// Only valid tokens are remembered. Default 16384 tokens; the cache also
-	// holds at most CacheSize KiB of tokens and claims (16 MiB by default).
+	// Only valid tokens are remembered, from their second verification
+	// within the last CacheSize new ones: a token used once is never stored.
+	// Default 16384 tokens; the cache also holds at most CacheSize KiB of
+	// tokens and claims (16 MiB by default).
 	CacheSize int
 
 	// DisableCache turns the verified-token cache off: every request pays
