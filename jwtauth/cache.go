@@ -129,11 +129,15 @@ func (s *cacheShard) admit(h uint64) bool {
 		s.seen[i] = 0
 		return true
 	}
-	s.seen[i] = h
-	if s.noted++; s.noted >= len(s.seen) {
+	// Clear before noting, not after: a token just noted must survive
+	// until at least the next note, or its second verification could
+	// find it wiped.
+	if s.noted == len(s.seen) {
 		clear(s.seen)
 		s.noted = 0
 	}
+	s.seen[i] = h
+	s.noted++
 	return false
 }
 
