@@ -44,14 +44,6 @@ type excluded struct{}
 
 func (excluded) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
-// protected is the handler of the catch-all pattern "/": with it, a request
-// that no exclusion matches still matches a pattern, and ServeMux does not
-// go on to collect the methods that would have matched (for a 405 no one
-// sends), which costs allocations that grow with the patterns.
-type protected struct{}
-
-func (protected) ServeHTTP(http.ResponseWriter, *http.Request) {}
-
 func newExcluder(patterns []string) (_ *excluder, err error) {
 	e := &excluder{mux: http.NewServeMux(), hosts: map[string]*segNode{}}
 	for i, p := range patterns {
@@ -60,9 +52,6 @@ func newExcluder(patterns []string) (_ *excluder, err error) {
 		}
 		e.index(p)
 	}
-	// An error here means a pattern already matches every path ("/",
-	// "/{x...}"): nothing falls through to a 405 then.
-	register(e.mux, "/", protected{})
 	return e, nil
 }
 

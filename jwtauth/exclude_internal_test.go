@@ -44,7 +44,7 @@ var excludeRequests = []struct{ method, target, host string }{
 }
 
 // plainMux is a ServeMux with patterns and nothing else: the reference that
-// match, with its index and catch-all, must agree with.
+// match, with its segment tree, must agree with.
 type plainMux struct{ *http.ServeMux }
 
 func newPlainMux(patterns []string) plainMux {
@@ -64,8 +64,8 @@ func (m plainMux) match(r *http.Request) bool {
 	return ok
 }
 
-// The index and the catch-all only ever save work: with them, every request
-// is excluded exactly when a ServeMux of the patterns alone excludes it.
+// The segment tree only ever saves work: with it, every request is excluded
+// exactly when a ServeMux of the patterns alone excludes it.
 func TestExcludeIndexAgreesWithServeMux(t *testing.T) {
 	for _, patterns := range excludePatternSets {
 		e, err := newExcluder(patterns)
