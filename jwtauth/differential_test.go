@@ -8,7 +8,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"reflect"
@@ -53,82 +52,6 @@ var diffCompact = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-
 
 var diffStrictB64 = base64.RawURLEncoding.Strict()
 
-// diffMember is one top-level member of a JSON object.
-type diffMember struct {
-	name string
-	raw  json.RawMessage
-}
-
-// diffMembers reads the top-level members of a JSON object with
-// encoding/json, in order; ok is false for anything but one valid object.
-func diffMembers(data []byte) (members []diffMember, ok bool) {
-	if !json.Valid(data) {
-		return nil, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, false
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, false
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, false
-		}
-		members = append(members, diffMember{t.(string), raw})
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return nil, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false
-	}
-	return members, true
-}
-
-// diffValueDepth is the deepest nesting of any value below the members of the
-// top-level object: a member's value is at depth 0, an element of it at 1.
-// It is -1 when there are no members. data must be valid JSON.
-func diffValueDepth(data []byte) int {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	type frame struct{ obj, wantKey bool }
-	var stack []frame
-	deepest := -1
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return deepest
-		}
-		d, isDelim := tok.(json.Delim)
-		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
-			if isDelim && d == '}' {
-				stack = stack[:n-1]
-			} else {
-				stack[n-1].wantKey = false // tok was a name
-			}
-			continue
-		}
-		if isDelim && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		if n := len(stack); n > 0 {
-			deepest = max(deepest, n-1)
-			if stack[n-1].obj {
-				stack[n-1].wantKey = true
-			}
-		}
-		if isDelim {
-			stack = append(stack, frame{obj: d == '{', wantKey: d == '{'})
-		}
-	}
-}
-
 // diffJSONProblems says why data is not what our strict reader takes: one
 // JSON object of RFC 8259, valid UTF-8, no two top-level names equal under
 // case folding, values nested at most 32 deep, at most maxMembers members.
@@ -137,7 +60,7 @@ func diffJSONProblems(data []byte, maxMembers int) []string {
 	if !utf8.Valid(data) {
 		out = append(out, "invalid UTF-8 (RFC 8725 §3.7)")
 	}
-	members, ok := diffMembers(data)
+	members, ok := jwtauth.RefMembers(data)
 	if !ok {
 		return append(out, "not exactly one JSON object")
 	}
@@ -146,8 +69,8 @@ func diffJSONProblems(data []byte, maxMembers int) []string {
 	}
 	for i, a := range members {
 		for _, b := range members[:i] {
-			if strings.EqualFold(a.name, b.name) {
-				if a.name == b.name {
+			if strings.EqualFold(a.Name, b.Name) {
+				if a.Name == b.Name {
 					out = append(out, "duplicate member name (RFC 7515 §4, RFC 7519 §4)")
 				} else {
 					out = append(out, "member names differing only in case")
@@ -155,7 +78,7 @@ func diffJSONProblems(data []byte, maxMembers int) []string {
 			}
 		}
 	}
-	if diffValueDepth(data) > 32 {
+	if jwtauth.RefValueDepth(data) > 32 {
 		out = append(out, "nested deeper than 32")
 	}
 	return out
@@ -261,35 +184,35 @@ func diffStricter(tok string, v *secVerifier) []diffRule {
 	for _, p := range diffJSONProblems(seg[0], 32) {
 		add("header: "+p, jwtauth.ErrTokenMalformed)
 	}
-	hdr, _ := diffMembers(seg[0])
+	hdr, _ := jwtauth.RefMembers(seg[0])
 	var alg, kid, typ string
 	var hasAlg, hasKid bool
 	for _, m := range hdr {
-		switch m.name {
+		switch m.Name {
 		case "alg":
-			hasAlg = diffIsString(m.raw)
+			hasAlg = diffIsString(m.Raw)
 			if !hasAlg {
 				add("header: alg not a string", jwtauth.ErrAlgorithm)
 			}
-			_ = json.Unmarshal(m.raw, &alg)
+			_ = json.Unmarshal(m.Raw, &alg)
 		case "kid":
 			hasKid = true
-			if !diffIsString(m.raw) {
+			if !diffIsString(m.Raw) {
 				add("header: kid not a string", jwtauth.ErrTokenMalformed)
 			}
-			_ = json.Unmarshal(m.raw, &kid)
+			_ = json.Unmarshal(m.Raw, &kid)
 		case "typ":
-			if !diffIsString(m.raw) {
+			if !diffIsString(m.Raw) {
 				add("header: typ not a string", jwtauth.ErrTokenMalformed)
 			}
-			_ = json.Unmarshal(m.raw, &typ)
+			_ = json.Unmarshal(m.Raw, &typ)
 		case "crit", "b64", "zip", "enc":
-			add("header: "+m.name+" (never supported)", jwtauth.ErrUnsupportedHeader)
+			add("header: "+m.Name+" (never supported)", jwtauth.ErrUnsupportedHeader)
 		case "cty":
 			var cty string
-			if !diffIsString(m.raw) {
+			if !diffIsString(m.Raw) {
 				add("header: cty not a string", jwtauth.ErrUnsupportedHeader)
-			} else if _ = json.Unmarshal(m.raw, &cty); diffTypeEq(cty, "JWT") {
+			} else if _ = json.Unmarshal(m.Raw, &cty); diffTypeEq(cty, "JWT") {
 				add("header: cty JWT (nested token)", jwtauth.ErrUnsupportedHeader)
 			}
 		}
@@ -331,22 +254,22 @@ func diffStricter(tok string, v *secVerifier) []diffRule {
 	for _, p := range diffJSONProblems(seg[1], 256) {
 		add("claims: "+p, jwtauth.ErrTokenMalformed)
 	}
-	claims, _ := diffMembers(seg[1])
+	claims, _ := jwtauth.RefMembers(seg[1])
 	present := map[string]bool{}
 	for _, m := range claims {
-		present[m.name] = true
-		switch m.name {
+		present[m.Name] = true
+		switch m.Name {
 		case "iss", "sub", "jti":
-			if !diffIsString(m.raw) {
-				add("claims: "+m.name+" not a string", jwtauth.ErrClaimType)
+			if !diffIsString(m.Raw) {
+				add("claims: "+m.Name+" not a string", jwtauth.ErrClaimType)
 			}
 		case "aud":
-			if !diffIsString(m.raw) && !diffIsStringArray(m.raw) {
+			if !diffIsString(m.Raw) && !diffIsStringArray(m.Raw) {
 				add("claims: aud not a string or array of strings", jwtauth.ErrClaimType)
 			}
 		case "exp", "nbf", "iat":
-			if _, ok := diffNumber(m.raw); !ok {
-				add("claims: "+m.name+" not a finite JSON number", jwtauth.ErrClaimType)
+			if _, ok := diffNumber(m.Raw); !ok {
+				add("claims: "+m.Name+" not a finite JSON number", jwtauth.ErrClaimType)
 			}
 		}
 	}
@@ -380,31 +303,31 @@ func diffJWXLimits(tok string) []string {
 	if f := jwx.GuessFormat(payload); f != jwx.JWT && f != jwx.UnknownFormat {
 		out = append(out, "jwx: claims set sniffed as "+f.String())
 	}
-	members, _ := diffMembers(payload)
+	members, _ := jwtauth.RefMembers(payload)
 	for _, m := range members {
-		switch m.name {
+		switch m.Name {
 		case "exp", "nbf", "iat":
-			f, ok := diffNumber(m.raw)
+			f, ok := diffNumber(m.Raw)
 			switch {
 			case !ok:
 			case math.Abs(f) > 9.2e18:
 				// types.NumericDate formats the float with %.9f and
 				// parses the whole part as int64, and time.Unix
 				// overflows near it.
-				out = append(out, "jwx: "+m.name+" beyond int64 seconds")
+				out = append(out, "jwx: "+m.Name+" beyond int64 seconds")
 			case math.Signbit(f):
 				// Without WithNumericDateParsePedantic, a value with
 				// a character other than digits and '.' is parsed as
 				// RFC 3339: the '-' of any negative number (-0 too)
 				// makes it fail (jwt/internal/types/date.go).
-				out = append(out, "jwx: negative "+m.name+" taken for an RFC 3339 date")
+				out = append(out, "jwx: negative "+m.Name+" taken for an RFC 3339 date")
 			}
 		case "iss", "sub", "jti", "aud":
 		default:
 			// Private claims are decoded into any: a number beyond
 			// float64 fails.
 			var v any
-			if json.Unmarshal(m.raw, &v) != nil {
+			if json.Unmarshal(m.Raw, &v) != nil {
 				out = append(out, "jwx: private claim not decodable into any (number beyond float64)")
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"os"
 	"strconv"
@@ -25,76 +24,6 @@ import (
 
 type omMember struct{ name, value string }
 
-// omReference reads data with encoding/json: its top-level members, in
-// order, and whether data is exactly one JSON object.
-func omReference(data []byte) (members []omMember, ok bool) {
-	if !json.Valid(data) {
-		return nil, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, false
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, false
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, false
-		}
-		members = append(members, omMember{t.(string), string(raw)})
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return nil, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false
-	}
-	return members, true
-}
-
-// omValueDepth is the deepest nesting of a value below the top-level
-// object's members (a member value is at depth 0), by encoding/json's
-// tokenizer; -1 without members. data must be valid JSON.
-func omValueDepth(data []byte) int {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	type frame struct{ obj, wantKey bool }
-	var stack []frame
-	deepest := -1
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return deepest
-		}
-		d, isDelim := tok.(json.Delim)
-		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
-			if isDelim && d == '}' {
-				stack = stack[:n-1]
-			} else {
-				stack[n-1].wantKey = false
-			}
-			continue
-		}
-		if isDelim && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		if n := len(stack); n > 0 {
-			deepest = max(deepest, n-1)
-			if stack[n-1].obj {
-				stack[n-1].wantKey = true
-			}
-		}
-		if isDelim {
-			stack = append(stack, frame{obj: d == '{', wantKey: d == '{'})
-		}
-	}
-}
-
 func omCheck(t *testing.T, data []byte, maxMembers int) {
 	var got []omMember
 	err := objectMembers(data, maxMembers, func(name, value []byte) error {
@@ -107,17 +36,17 @@ func omCheck(t *testing.T, data []byte, maxMembers int) {
 		t.Fatalf("unexpected error %v", err)
 	}
 
-	ref, isObject := omReference(data)
+	ref, isObject := RefMembers(data)
 	validUTF8 := utf8.Valid(data)
 	dup := false
 	for i, a := range ref {
 		for _, b := range ref[:i] {
-			dup = dup || strings.EqualFold(a.name, b.name)
+			dup = dup || strings.EqualFold(a.Name, b.Name)
 		}
 	}
 	depth := -1
 	if isObject {
-		depth = omValueDepth(data)
+		depth = RefValueDepth(data)
 	}
 	want := isObject && validUTF8 && !dup && depth <= maxJSONDepth && len(ref) <= maxMembers
 	if (err == nil) != want {
@@ -160,7 +89,7 @@ func omCheck(t *testing.T, data []byte, maxMembers int) {
 		t.Fatalf("members %q, json.Unmarshal map %q", got, asMap)
 	}
 	for i, m := range got {
-		if m != ref[i] {
+		if m.name != ref[i].Name || m.value != string(ref[i].Raw) {
 			t.Fatalf("member %d: %q, encoding/json %q", i, m, ref[i])
 		}
 		if string(asMap[m.name]) != m.value {
