@@ -43,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/password"
 )
@@ -90,36 +91,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.routes(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("authserver: listening", "url", "http://"+ln.Addr().String(), "issuer", o.issuer, "kid", a.issuer.KeyID())
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	for {
-		select {
-		case err := <-errc:
-			return err
-		case <-rotate:
-			if err := a.rotate(); err != nil {
-				logger.Error("authserver: rotation failed; the current key stays", "error", err.Error())
-			} else {
-				logger.Info("authserver: rotated the signing key", "kid", a.issuer.KeyID())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the rotation loop when the server stops
+	go func() {
+		for {
+			select {
+			case <-rotate:
+				if err := a.rotate(); err != nil {
+					logger.Error("authserver: rotation failed; the current key stays", "error", err.Error())
+				} else {
+					logger.Info("authserver: rotated the signing key", "kid", a.issuer.KeyID())
+				}
+			case <-ctx.Done():
+				return
 			}
-		case <-ctx.Done():
-			shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			return srv.Shutdown(shutdown)
 		}
-	}
+	}()
+	return serve.Run(ctx, ln, a.routes(), logger, ready, "authserver", "issuer", o.issuer, "kid", a.issuer.KeyID())
 }
 
 // app is the authorization server.

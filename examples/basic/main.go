@@ -37,6 +37,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/password"
 )
@@ -74,29 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           app,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("basic: listening", "url", "http://"+ln.Addr().String())
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	return serve.Run(ctx, ln, app, logger, ready, "basic")
 }
 
 // secretFrom reads JWT_SECRET, or makes a random secret when it is unset.

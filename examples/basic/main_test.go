@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,9 +9,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/authkit-go/authkit/examples/internal/logbuf"
 )
 
 var testSecret = []byte("an example secret of at least thirty-two bytes")
@@ -166,7 +166,7 @@ func TestAcceptsFastAPIToken(t *testing.T) {
 // run starts a real server from the command line, logs that the secret is
 // random when JWT_SECRET is unset, and stops when its context ends.
 func TestRun(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	ctx, cancel := context.WithCancel(t.Context())
 	addrc := make(chan string, 1)
@@ -217,21 +217,4 @@ func TestRunRefusesWeakSecret(t *testing.T) {
 	if strings.Contains(err.Error(), "changeme") {
 		t.Error("the error repeats the secret")
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

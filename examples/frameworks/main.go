@@ -50,6 +50,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 )
 
@@ -107,29 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           newRouter(mw),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("frameworks: listening", "framework", *framework, "url", "http://"+ln.Addr().String())
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	return serve.Run(ctx, ln, newRouter(mw), logger, ready, "frameworks", "framework", *framework)
 }
 
 // newMiddleware is the one Middleware that every router mounts.

@@ -10,10 +10,10 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/authkit-go/authkit/examples/internal/logbuf"
 	"github.com/authkit-go/authkit/jwtauth"
 )
 
@@ -192,7 +192,7 @@ func TestRun(t *testing.T) {
 
 	for _, name := range []string{"chi", "gin", "echo"} {
 		t.Run(name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs logbuf.Buffer
 			ctx, cancel := context.WithCancel(t.Context())
 			addrc := make(chan string, 1)
 			done := make(chan error, 1)
@@ -258,21 +258,4 @@ func TestRunRefuses(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 )
 
@@ -68,28 +69,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger, ready func(str
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("resource: listening", "url", "http://"+ln.Addr().String(), "jwks", *jwksURL)
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	return serve.Run(ctx, ln, h, logger, ready, "resource", "jwks", *jwksURL)
 }
 
 func newApp(keys jwtauth.Keys, issuer, audience string, logger *slog.Logger) (http.Handler, error) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -23,11 +22,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authkit-go/authkit/examples/internal/logbuf"
 	"github.com/authkit-go/authkit/examples/users/accounts"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/jwtauth/redisstore/redistest"
 	"github.com/authkit-go/authkit/password"
-	"github.com/redis/go-redis/v9"
 )
 
 // TestMain sends go-redis's own log lines, about the connections that fail
@@ -666,7 +667,7 @@ func runCommand(t *testing.T, args []string, env map[string]string, logger *slog
 // run starts a real server from the command line on a database file that it
 // creates, logs that the secret is random, and stops when its context ends.
 func TestRun(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	dbPath := filepath.Join(t.TempDir(), "users.db")
 	url, stop := runCommand(t, []string{"-db", dbPath}, nil, logger)
@@ -701,7 +702,7 @@ func TestRunMultiInstance(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "users.db")
 	env := map[string]string{"JWT_SECRET": string(testSecret)}
 	args := []string{"-db", dbPath, "-redis-addr", redisSrv.Addr()}
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	urlA, _ := runCommand(t, args, env, logger)
 	urlB, _ := runCommand(t, args, env, logger)
@@ -789,23 +790,6 @@ func TestRunRefusesBadConfig(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // closedAddr returns a loopback address on which nothing listens.

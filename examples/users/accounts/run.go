@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
+	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/jwtauth/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -60,33 +60,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           app,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
 	revocations := "memory"
 	if *redisAddr != "" {
 		revocations = "redis " + *redisAddr
 	}
-	logger.Info("users: listening", "url", "http://"+ln.Addr().String(), "db", *dbPath, "revocations", revocations)
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	return serve.Run(ctx, ln, app, logger, ready, "users", "db", *dbPath, "revocations", revocations)
 }
 
 // secretFrom reads JWT_SECRET, or makes a random secret when it is unset. A
