@@ -225,6 +225,7 @@ var secFix = sync.OnceValue(func() *secFixture {
 	add("hsAt", jwtauth.Config{Keys: jwtauth.HMAC(k.hs256), Type: "at+jwt"}, "HS256", k.hs256)
 	add("hsRT", jwtauth.Config{Keys: jwtauth.HMAC(k.hs256), Type: "refresh+jwt"}, "HS256", k.hs256)
 	add("hsReq", jwtauth.Config{Keys: jwtauth.HMAC(k.hs256), RequiredClaims: []string{"sub", "jti"}}, "HS256", k.hs256)
+	add("hsAnyAud", jwtauth.Config{Keys: jwtauth.HMAC(k.hs256), InsecureAnyAudience: true}, "HS256", k.hs256)
 
 	f.rsaZeroLead = sync.OnceValues(func() (string, []byte) {
 		for i := 0; ; i++ {
@@ -668,7 +669,7 @@ func secAttacks(jku string) []secAttack {
 	}
 	add("exp-missing", "hs", secHS(secHdr, `{"sub":"alice"}`), jwtauth.ErrMissingClaim)
 	add("exp-missing-empty-claims", "hs", secHS(secHdr, `{}`), jwtauth.ErrMissingClaim)
-	add("exp-case-variant-only", "hs", secHS(secHdr, `{"sub":"alice","EXP":`+far+`}`), jwtauth.ErrMissingClaim)
+	add("exp-case-variant-only", "hs", secHS(secHdr, `{"sub":"alice","EXP":`+far+`}`), jwtauth.ErrClaimName)
 	add("nbf-future", "hs", secHS(secHdr, secClaims(`,"nbf":`+strconv.Itoa(now+3600))), jwtauth.ErrTokenNotYetValid)
 	add("nbf-future-string", "hs", secHS(secHdr, secClaims(`,"nbf":"`+strconv.Itoa(now+3600)+`"`)), jwtauth.ErrClaimType)
 	add("nbf-past-string", "hs", secHS(secHdr, secClaims(`,"nbf":"`+strconv.Itoa(secPast)+`"`)), jwtauth.ErrClaimType)
@@ -720,7 +721,27 @@ func secAttacks(jku string) []secAttack {
 	add("sub-null", "hs", secHS(secHdr, `{"sub":null,"exp":`+far+`}`), jwtauth.ErrClaimType)
 	add("jti-object", "hs", secHS(secHdr, secClaims(`,"jti":{}`)), jwtauth.ErrClaimType)
 	add("required-claim-missing", "hsReq", secHS(secHdr, secClaims("")), jwtauth.ErrMissingClaim)
-	add("required-claim-case-variant", "hsReq", secHS(secHdr, secClaims(`,"JTI":"x"`)), jwtauth.ErrMissingClaim)
+	add("required-claim-case-variant", "hsReq", secHS(secHdr, secClaims(`,"JTI":"x"`)), jwtauth.ErrClaimName)
+
+	// Case and Unicode-fold variants of the names the library reads: Decode
+	// (encoding/json) would take them for the real claim while the accessors
+	// and guards would not, so the two could disagree on who the user is.
+	for _, v := range []struct{ name, extra string }{
+		{"SUB", `,"SUB":"admin"`}, {"Sub", `,"Sub":"admin"`}, {"long-s-sub", `,"ſub":"admin"`},
+		{"long-s-sub-raw", `,"ſub":"admin"`}, {"Iss", `,"Iss":"https://evil.example"`}, {"NBF", `,"NBF":1`},
+		{"AUD", `,"AUD":"api"`}, {"JTI", `,"JTI":"x"`}, {"SID", `,"SID":"x"`}, {"Fresh", `,"Fresh":true`},
+		{"SCOPE", `,"SCOPE":"admin"`}, {"long-s-scope", `,"ſcope":"admin"`}, {"Scp", `,"Scp":["admin"]`},
+		{"IAT", `,"IAT":1`}, {"escaped-Sub", `,"Sub":"admin"`},
+	} {
+		add("claim-fold-variant-"+v.name, "hs", secHS(secHdr, `{"exp":`+far+v.extra+`}`), jwtauth.ErrClaimName)
+	}
+	add("claim-fold-variant-required", "hsReq", secHS(secHdr, secClaims(`,"jti":"x","Jti":"y"`)), jwtauth.ErrTokenMalformed)
+
+	// A verifier with no Audience refuses a token minted for one (as PyJWT
+	// does): it may be another service's.
+	add("aud-present-no-audience", "hs", secHS(secHdr, secClaims(`,"aud":"api://billing"`)), jwtauth.ErrAudience)
+	add("aud-array-no-audience", "hs", secHS(secHdr, secClaims(`,"aud":["api://billing","x"]`)), jwtauth.ErrAudience)
+	add("aud-array-empty-element-no-audience", "hs", secHS(secHdr, secClaims(`,"aud":[""]`)), jwtauth.ErrAudience)
 
 	// typ: refresh tokens, and Config.Type.
 	for _, typ := range []string{"refresh+jwt", "application/refresh+jwt", "REFRESH+JWT", "Application/Refresh+JWT"} {
@@ -841,7 +862,9 @@ func secValids() []secValid {
 	add("kid-ignored-by-single-key", "hs", secHS(`{"alg":"HS256","kid":"whatever"}`, valid))
 	add("iss-aud", "hsIssAud", secHS(secHdr, secClaims(`,"iss":"`+secIss+`","aud":"`+secAud+`"`)))
 	add("iss-aud-array", "hsIssAud", secHS(secHdr, secClaims(`,"iss":"`+secIss+`","aud":["api://billing","`+secAud+`"]`)))
-	add("aud-unchecked-array", "hs", secHS(secHdr, secClaims(`,"aud":["a","b"]`)))
+	add("aud-unchecked-array", "hsAnyAud", secHS(secHdr, secClaims(`,"aud":["a","b"]`)))
+	add("aud-empty-string-no-audience", "hs", secHS(secHdr, secClaims(`,"aud":""`)))
+	add("aud-empty-array-no-audience", "hs", secHS(secHdr, secClaims(`,"aud":[]`)))
 	add("iss-unchecked", "hs", secHS(secHdr, secClaims(`,"iss":"https://anyone.example"`)))
 	add("type-at-jwt", "hsAt", secHS(`{"alg":"HS256","typ":"at+jwt"}`, valid))
 	add("type-application-at-jwt", "hsAt", secHS(`{"alg":"HS256","typ":"application/at+jwt"}`, valid))
@@ -849,7 +872,7 @@ func secValids() []secValid {
 	add("type-escaped-at-jwt", "hsAt", secHS(`{"alg":"HS256","typ":"at\u002bjwt"}`, valid))
 	add("escaped-exp-name", "hs", secHS(secHdr, `{"sub":"alice","\u0065xp":`+strconv.Itoa(secFar)+`}`))
 	add("escaped-alg-name-and-value", "hs", secHS(`{"\u0061lg":"HS\u0032\u00356"}`, valid))
-	add("json-whitespace", "hs", secHS(" {\n\t\"alg\" : \"HS256\" } \r\n", " { \"sub\" : \"alice\" , \"exp\" : "+strconv.Itoa(secFar)+" , \"aud\" : [ \"a\" , \"b\" ] } "))
+	add("json-whitespace", "hsAnyAud", secHS(" {\n\t\"alg\" : \"HS256\" } \r\n", " { \"sub\" : \"alice\" , \"exp\" : "+strconv.Itoa(secFar)+" , \"aud\" : [ \"a\" , \"b\" ] } "))
 	add("json-whitespace-aud", "hsIssAud", secHS(secHdr, `{"iss":"`+secIss+`", "aud" : [ "x" ,  "`+secAud+`" ] ,"exp":`+strconv.Itoa(secFar)+`}`))
 	add("exp-float-future", "hs", secHS(secHdr, secExp(strconv.Itoa(secFar)+".5")))
 	add("exp-exponent-future", "hs", secHS(secHdr, secExp("4.1e9")))
@@ -900,7 +923,7 @@ var secSentinels = []error{
 	jwtauth.ErrTokenMalformed, jwtauth.ErrTokenTooLarge, jwtauth.ErrUnsupportedHeader,
 	jwtauth.ErrAlgorithm, jwtauth.ErrUnknownKey, jwtauth.ErrSignature, jwtauth.ErrTokenExpired,
 	jwtauth.ErrTokenNotYetValid, jwtauth.ErrClaimType, jwtauth.ErrMissingClaim, jwtauth.ErrIssuer,
-	jwtauth.ErrAudience, jwtauth.ErrTokenType,
+	jwtauth.ErrAudience, jwtauth.ErrTokenType, jwtauth.ErrClaimName,
 }
 
 // secShort abbreviates a token for a failure message.
@@ -1366,7 +1389,7 @@ func TestAttackRequiredClaimsLimits(t *testing.T) {
 		{"64-present", names, all.String(), nil},
 		{"64-last-missing", names, strings.Replace(all.String(), `,"c63":63`, "", 1), jwtauth.ErrMissingClaim},
 		{"64-first-missing", names, strings.Replace(all.String(), `,"c0":0`, "", 1), jwtauth.ErrMissingClaim},
-		{"64-case-variant", names, strings.Replace(all.String(), `"c63"`, `"C63"`, 1), jwtauth.ErrMissingClaim},
+		{"64-case-variant", names, strings.Replace(all.String(), `"c63"`, `"C63"`, 1), jwtauth.ErrClaimName},
 		{"repeated-name", []string{"sub", "sub"}, "", nil},
 		{"null-counts-as-present", []string{"x"}, `,"x":null`, nil},
 	} {
@@ -1399,6 +1422,7 @@ func TestAttackCache(t *testing.T) {
 			cfg.Keys = jwtauth.HMAC(k.hs256)
 		}
 		cfg.Now = now
+		cfg.InsecureAnyAudience = cfg.Audience == "" // the aud rows below
 		m, err := jwtauth.New(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -1565,7 +1589,7 @@ func TestAttackCache(t *testing.T) {
 // token carried them (RFC 7519 §4.1: "aud" is a string or an array of
 // strings, and an empty string is a value like any other).
 func TestAttackClaimAccessors(t *testing.T) {
-	m := secFix().v["hs"].mw
+	m := secFix().v["hsAnyAud"].mw
 	for _, c := range []struct {
 		extra              string
 		aud                []string

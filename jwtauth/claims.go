@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // maxClaims bounds the number of top-level claims in a token.
@@ -91,43 +92,59 @@ func (c *Claims) Type() string { return c.typ }
 // KeyID returns the kid header parameter of the token, or "".
 func (c *Claims) KeyID() string { return c.kid }
 
-// Scopes returns the token's scopes: the space-separated "scope" claim
-// (RFC 8693 §4.2, RFC 9068 §2.2.3) and the "scp" claim, as an array of
-// strings or a space-separated string, in that order.
+// Scopes returns the token's scopes: the "scope" claim (RFC 8693 §4.2, RFC
+// 9068 §2.2.3) and the "scp" claim, as an array of strings or a string, in
+// that order. A string is split on U+0020 only (RFC 6749 §3.3), so
+// "read\u00a0admin" is one scope, not "read" and "admin"; empty elements are
+// no scope.
 func (c *Claims) Scopes() []string {
 	var out []string
 	for _, raw := range []string{c.scope, c.scp} {
-		out = appendScopes(out, raw)
+		eachScope(raw, func(s string) bool {
+			out = append(out, s)
+			return true
+		})
 	}
 	return out
 }
 
-func appendScopes(out []string, raw string) []string {
+// eachScope calls fn for each scope of one scope or scp claim's raw JSON,
+// until fn returns false. It allocates only for scopes written with escapes.
+func eachScope(raw string, fn func(string) bool) {
 	if raw == "" {
-		return out
+		return
 	}
-	if s, ok := jsonString([]byte(raw)); ok {
-		return append(out, strings.Fields(s)...)
+	split := func(list string) bool {
+		for s := range strings.SplitSeq(list, " ") {
+			if s != "" && !fn(s) {
+				return false
+			}
+		}
+		return true
 	}
-	if list, ok := stringArray([]byte(raw)); ok {
-		return append(out, list...)
+	if raw[0] == '"' {
+		if strings.IndexByte(raw, '\\') < 0 {
+			split(raw[1 : len(raw)-1])
+		} else if s, ok := jsonString([]byte(raw)); ok {
+			split(s)
+		}
+		return
 	}
-	return out
+	eachArrayString([]byte(raw), func(s []byte, _ bool) bool {
+		return len(s) == 0 || fn(string(s))
+	})
 }
 
 // hasScope reports whether the token grants scope, without allocating in
-// the common case of a plain string claim.
+// the common case of claims written without escapes.
 func (c *Claims) hasScope(scope string) bool {
+	found := false
 	for _, raw := range []string{c.scope, c.scp} {
-		if len(raw) > 2 && raw[0] == '"' && strings.IndexByte(raw, '\\') < 0 {
-			for f := range strings.FieldsSeq(raw[1 : len(raw)-1]) {
-				if f == scope {
-					return true
-				}
-			}
-			continue
-		}
-		if slices.Contains(appendScopes(nil, raw), scope) {
+		eachScope(raw, func(s string) bool {
+			found = s == scope
+			return !found
+		})
+		if found {
 			return true
 		}
 	}
@@ -149,19 +166,27 @@ func (c *Claims) hasScope(scope string) bool {
 func (c *Claims) Decode(v any) error { return json.Unmarshal([]byte(c.raw), v) }
 
 // Value returns the raw JSON of the claim called name (exact, case-sensitive
-// match), and whether it is present.
+// match), and whether it is present. A token that also carries a case or
+// Unicode-fold variant of name ("ROLE" for "role") gives false: Decode would
+// read the variant as name, and the two must not disagree (see
+// [RequireClaim], which refuses such a token).
 func (c *Claims) Value(name string) (json.RawMessage, bool) {
-	var found []byte
-	_ = objectMembers([]byte(c.raw), maxClaims, func(n, v []byte) error {
-		if string(n) == name {
-			found = v
-		}
-		return nil
-	})
-	if found == nil {
+	v, ok, err := c.value(name)
+	if err != nil || !ok {
 		return nil, false
 	}
-	return bytes.Clone(found), true
+	return bytes.Clone(v), true
+}
+
+// value looks name up in the payload, which was validated when the token was
+// verified: a walk of its members, without allocating. A fold variant of name
+// is ErrClaimName.
+func (c *Claims) value(name string) ([]byte, bool, error) {
+	v, found, variant := lookupMember(unsafeBytes(c.raw), name)
+	if variant {
+		return nil, false, ErrClaimName
+	}
+	return v, found, nil
 }
 
 // MarshalJSON returns the payload exactly as the token carried it.
@@ -209,23 +234,26 @@ general:
 	return f, true
 }
 
-// stringArray reads a JSON array whose elements are all strings; encoding/json
-// alone would turn a null element into "".
+// stringArray reads a JSON array whose elements are all strings (encoding/json
+// alone would turn a null element into ""). Elements written without escapes
+// are substrings of within, when raw is a sub-slice of within's bytes; only
+// the list itself is allocated then.
 func stringArray(raw []byte) ([]string, bool) {
-	if len(raw) == 0 || raw[0] != '[' {
+	n := 0
+	if !eachArrayString(raw, func([]byte, bool) bool { n++; return true }) {
 		return nil, false
 	}
-	var elems []json.RawMessage
-	if json.Unmarshal(raw, &elems) != nil {
-		return nil, false
+	if n == 0 {
+		return nil, true
 	}
-	list := make([]string, len(elems))
-	for i, e := range elems {
-		s, ok := jsonString(e)
-		if !ok {
-			return nil, false
-		}
-		list[i] = s
-	}
+	list := make([]string, 0, n)
+	eachArrayString(raw, func(s []byte, _ bool) bool {
+		list = append(list, string(s))
+		return true
+	})
 	return list, true
 }
+
+// unsafeBytes returns the bytes of s without copying; they must not be
+// modified.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -27,10 +28,17 @@ type Config struct {
 
 	// Audience, when set, is required to be the token's aud claim or one of
 	// its elements (RFC 7519 §4.1.3). A token without aud is then rejected.
-	// Default: aud is not checked, and a token that carries one is accepted.
-	// Set it when the issuer mints tokens for more than one service (RFC 8725
-	// §3.9), so a token for one cannot be replayed at another.
+	// Default: a token that carries an aud is rejected, as PyJWT does, since
+	// a verifier that names no audience cannot tell whether the token was
+	// minted for it or for another service of the same issuer (RFC 8725
+	// §3.9); tokens without aud, like the FastAPI recipes', pass. Set it
+	// whenever the issuer mints tokens with an audience.
 	Audience string
+
+	// InsecureAnyAudience accepts a token whatever its aud claim, when
+	// Audience is not set: a token minted for another service of the same
+	// issuer is then accepted here too. Default false.
+	InsecureAnyAudience bool
 
 	// Type, when set, is required to equal the token's typ header, compared as
 	// RFC 7515 §4.1.9 says: case-insensitively, with an omitted "application/"
@@ -65,7 +73,20 @@ type Config struct {
 	// "/login" does not exclude "/login-admin", and a request whose path is
 	// not canonical ("/static/../admin", "//admin") is never excluded. An
 	// invalid or conflicting pattern makes [New] fail. Default: none.
+	//
+	// A request is excluded only when its decoded path is excluded too, so
+	// "GET /files/{name}" does not exclude "/files/private%2Fsecret.txt",
+	// which a FileServer or another router behind the Middleware would see
+	// as "/files/private/secret.txt". Patterns that exclude every path
+	// ("/", "GET /", "/{p...}", "host/") are refused unless
+	// InsecureExcludeEverything is set, and so are other routers' spellings
+	// ("/docs/*", "/posts/:id"); the error shows the ServeMux spelling.
 	Exclude []string
+
+	// InsecureExcludeEverything allows an Exclude pattern that matches every
+	// path of a method or host, such as "/" or "GET /": authentication is
+	// then off for every request it matches. Default false.
+	InsecureExcludeEverything bool
 
 	// Optional lets requests without any token through without claims, so a
 	// handler can serve both visitors and users. A token that is present but
@@ -137,11 +158,53 @@ const (
 )
 
 // ErrConfig is the class of every error that [New] returns for an invalid
-// Config. The message says which field is wrong.
+// Config. The error is a [*ConfigError], which says which field is wrong and
+// also matches the specific cause ([ErrWeakSecret], [ErrKeyAlgorithm], …).
 var ErrConfig = errors.New("jwtauth: invalid config")
 
+// ConfigError is the error [New] returns for an invalid Config: errors.Is
+// matches it with [ErrConfig] and with its cause, and its message names the
+// field, with the package prefix once:
+//
+//	jwtauth: invalid config: Keys: HMAC secret too weak: HS256 needs a secret of at least 32 bytes
+//
+// Messages never contain key material or secrets.
+type ConfigError struct {
+	// Field is the configuration field at fault: "Keys", "Exclude[2]", ….
+	Field string
+	// Err is the cause, which errors.Is and errors.As see through Unwrap.
+	Err error
+}
+
+func (e *ConfigError) Error() string {
+	return "jwtauth: invalid config: " + unprefixed(e.Err.Error())
+}
+
+// Is reports whether target is [ErrConfig].
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// configError returns a *ConfigError. The message, made by format and args
+// (which may use %w), starts with the field: "Keys: …", "Exclude[2]: …",
+// "Leeway must be …".
 func configError(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	cause := fmt.Errorf(format, args...)
+	msg := unprefixed(cause.Error())
+	field := msg[:len(msg)-len(strings.TrimLeft(msg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789[]._"))]
+	return &ConfigError{Field: field, Err: cause}
+}
+
+// unprefixed drops the package prefixes inside a message made of wrapped
+// errors, so that it carries none: "Keys: jwtauth: invalid config:
+// RemoteOptions: …" becomes "Keys: RemoteOptions: …", and "jwtauth: HMAC
+// secret too weak: …" becomes "HMAC secret too weak: …".
+func unprefixed(msg string) string {
+	for _, p := range []string{"jwtauth: invalid config: ", "jwtauth: invalid config", "jwtauth: "} {
+		msg = strings.ReplaceAll(msg, p, "")
+	}
+	return msg
 }
 
 // validate checks c and returns a copy with defaults filled in.
@@ -149,8 +212,13 @@ func (c Config) validate() (Config, error) {
 	if c.Keys == nil {
 		return c, configError("Keys is required: %w", ErrNoKeys)
 	}
+	if isNil(c.Keys) {
+		// A nil *RemoteKeys from a failed Discover, say: an interface that
+		// is not nil but holds nothing to verify with.
+		return c, configError("Keys is a nil %T: %w", c.Keys, ErrNoKeys)
+	}
 	if err := c.Keys.check(); err != nil {
-		return c, fmt.Errorf("%w: Keys: %w", ErrConfig, err)
+		return c, configError("Keys: %w", err)
 	}
 	if c.Leeway < 0 || c.Leeway > maxLeeway {
 		return c, configError("Leeway must be between 0 and %v", maxLeeway)
@@ -167,8 +235,11 @@ func (c Config) validate() (Config, error) {
 	if !isQuotable(c.Realm) {
 		return c, configError("Realm has a character that cannot be quoted")
 	}
+	if c.InsecureAnyAudience && c.Audience != "" {
+		return c, configError("InsecureAnyAudience contradicts Audience; set one")
+	}
 	if len(c.RequiredClaims) > maxRequiredClaims {
-		return c, configError("at most %d RequiredClaims", maxRequiredClaims)
+		return c, configError("RequiredClaims: at most %d names", maxRequiredClaims)
 	}
 	if slices.Contains(c.RequiredClaims, "") {
 		return c, configError("RequiredClaims has an empty name")
@@ -192,6 +263,16 @@ func (c Config) validate() (Config, error) {
 	c.Exclude = slices.Clone(c.Exclude)
 	c.TrustedOrigins = slices.Clone(c.TrustedOrigins)
 	return c, nil
+}
+
+// isNil reports whether k holds a nil pointer (or map, func, …), on which
+// its methods could not be called.
+func isNil(k Keys) bool {
+	switch v := reflect.ValueOf(k); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
 }
 
 // isQuotable reports whether s can appear in a quoted-string without escapes

@@ -276,6 +276,21 @@ func diffStricter(tok string, v *secVerifier) []diffRule {
 	if !present["exp"] && !v.cfg.InsecureAllowNoExpiry {
 		add("claims: no exp", jwtauth.ErrMissingClaim)
 	}
+	read := append([]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "fresh", "scope", "scp"}, v.cfg.RequiredClaims...)
+	for _, m := range claims {
+		for _, n := range read {
+			if m.Name != n && strings.EqualFold(m.Name, n) {
+				add("claims: "+m.Name+" is a case variant of "+n, jwtauth.ErrClaimName)
+			}
+		}
+		if m.Name == "aud" && v.cfg.Audience == "" && !v.cfg.InsecureAnyAudience {
+			var one string
+			var list []string
+			if json.Unmarshal(m.Raw, &one) == nil && one != "" || json.Unmarshal(m.Raw, &list) == nil && len(list) > 0 {
+				add("claims: aud, and no Audience configured", jwtauth.ErrAudience)
+			}
+		}
+	}
 	for _, c := range v.cfg.RequiredClaims {
 		if !present[c] {
 			add("claims: no "+c, jwtauth.ErrMissingClaim)

@@ -64,6 +64,10 @@ var (
 	ErrAudience error = &classError{"jwtauth: wrong audience", ErrInvalidToken}
 	// ErrTokenType: typ is not Config.Type.
 	ErrTokenType error = &classError{"jwtauth: wrong token type", ErrInvalidToken}
+	// ErrClaimName: the token carries a case or Unicode-fold variant ("SUB",
+	// "Exp", "ſcope") of a claim name the library or a guard reads, which
+	// encoding/json in [Claims.Decode] would take for that claim.
+	ErrClaimName error = &classError{"jwtauth: claim name is a case variant of a name read", ErrInvalidToken}
 
 	// ErrInsufficientScope means the token is valid but lacks a scope or claim
 	// value that a guard requires (RFC 6750 §3.1 insufficient_scope, 403).
@@ -112,8 +116,12 @@ func problemFor(err error) problem {
 		return problem{http.StatusUnauthorized, "invalid_token", "the access token expired"}
 	case errors.Is(err, ErrInvalidToken):
 		return problem{http.StatusUnauthorized, "invalid_token", "the access token is invalid"}
+	case errors.Is(err, ErrNotFresh):
+		return problem{http.StatusForbidden, "insufficient_scope", "a fresh login is required"}
+	case errors.Is(err, ErrClaimValue):
+		return problem{http.StatusForbidden, "insufficient_scope", "the access token lacks a required claim value"}
 	case errors.Is(err, ErrInsufficientScope):
-		return problem{http.StatusForbidden, "insufficient_scope", "the access token lacks the required scope"}
+		return problem{http.StatusForbidden, "insufficient_scope", "the access token lacks a required scope"}
 	case errors.Is(err, ErrCrossOrigin):
 		return problem{http.StatusForbidden, "", "cross-origin request refused"}
 	case errors.Is(err, ErrKeysUnavailable):

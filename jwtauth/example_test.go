@@ -132,7 +132,7 @@ func ExampleRequireScope() {
 	}
 
 	// Output:
-	// 403 Bearer realm="api", error="insufficient_scope", error_description="the access token lacks the required scope", scope="items:write"
+	// 403 Bearer realm="api", error="insufficient_scope", error_description="the access token lacks a required scope", scope="items:write"
 	// 201
 }
 

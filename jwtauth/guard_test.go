@@ -14,8 +14,11 @@ import (
 )
 
 const (
-	kitScopeDesc = "the access token lacks the required scope"
-	kitNoScope   = `Bearer realm="api", error="insufficient_scope", error_description="the access token lacks the required scope"`
+	kitScopeDesc = "the access token lacks a required scope"
+	kitNoScope   = `Bearer realm="api", error="insufficient_scope", error_description="the access token lacks a required scope"`
+	kitClaimDesc = "the access token lacks a required claim value"
+	kitNoClaim   = `Bearer realm="api", error="insufficient_scope", error_description="the access token lacks a required claim value"`
+	kitFreshDesc = "a fresh login is required"
 )
 
 // kitGuarded sends a request with a token made of claims through
@@ -67,7 +70,6 @@ func TestRequireScope(t *testing.T) {
 		{"two scopes, split over scope and scp", readWrite, []any{"scope", "items:read", "scp", []string{"items:write"}}, true, ""},
 		{"two scopes, one", readWrite, []any{"scope", "items:read"}, false, "items:read items:write"},
 		{"two scopes, other one", readWrite, []any{"scp", []string{"items:write"}}, false, "items:read items:write"},
-		{"no scopes required", jwtauth.RequireScope(), nil, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, body, probe := kitGuarded(t, m, tc.guard, kitClaims("alice", tc.claims...))
@@ -119,7 +121,6 @@ func TestRequireClaim(t *testing.T) {
 		{"true", admin, []any{"role", true}, false},
 		{"object", admin, []any{"role", map[string]any{"admin": true}}, false},
 		{"other name", admin, []any{"roles", "admin"}, false},
-		{"name case", admin, []any{"Role", "admin"}, false},
 		{"one of two", staff, []any{"role", "staff"}, true},
 		{"array, one of two", staff, []any{"role", []string{"x", "staff"}}, true},
 		{"none of two", staff, []any{"role", "user"}, false},
@@ -142,7 +143,7 @@ func TestRequireClaim(t *testing.T) {
 				t.Fatal("next handler reached")
 			}
 			// No scope parameter: a claim is not a scope.
-			kitCheckProblem(t, res, body, 403, kitNoScope, "insufficient_scope", kitScopeDesc)
+			kitCheckProblem(t, res, body, 403, kitNoClaim, "insufficient_scope", kitClaimDesc)
 		})
 	}
 }
@@ -152,7 +153,6 @@ func TestRequireClaim(t *testing.T) {
 func TestGuardWithoutClaims(t *testing.T) {
 	for name, guard := range map[string]func(http.Handler) http.Handler{
 		"RequireScope":       jwtauth.RequireScope("items:read"),
-		"RequireScope()":     jwtauth.RequireScope(),
 		"RequireClaim":       jwtauth.RequireClaim("role", "admin"),
 		"RequireClaim(name)": jwtauth.RequireClaim("role"),
 		"RequireFresh":       jwtauth.RequireFresh(),
@@ -192,8 +192,9 @@ func TestGuardZeroClaims(t *testing.T) {
 	kitCheckProblem(t, w.Result(), w.Body.Bytes(), 403, kitNoScope+`, scope="items:read"`, "insufficient_scope", kitScopeDesc)
 }
 
-// TestGuardScopeNotEchoed: a scope that cannot be written in the challenge
-// is left out of it, rather than break the header or inject parameters.
+// TestGuardScopeNotEchoed: a scope that is not an RFC 6749 scope-token (and so
+// could not be written in the challenge, or would inject parameters) makes a
+// guard that fails closed: 500 for every request, nothing echoed.
 func TestGuardScopeNotEchoed(t *testing.T) {
 	m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret)})
 	for _, scope := range []string{
@@ -202,16 +203,17 @@ func TestGuardScopeNotEchoed(t *testing.T) {
 		`a\b`,
 		"a\r\nX-Injected: 1",
 		"tab\there",
+		"two words",
 		"é",
 		"",
 	} {
 		t.Run(scope, func(t *testing.T) {
 			guard := jwtauth.RequireScope("items:read", scope)
-			res, body, probe := kitGuarded(t, m, guard, kitClaims("alice", "scope", "items:read"))
+			res, body, probe := kitGuarded(t, m, guard, kitClaims("alice", "scope", "items:read "+scope))
 			if probe.reached != 0 {
 				t.Fatal("reached")
 			}
-			kitCheckProblem(t, res, body, 403, kitNoScope, "insufficient_scope", kitScopeDesc)
+			kitCheckProblem(t, res, body, 500, "", "internal_server_error", "authentication unavailable")
 			if scope != "" && (bytes.Contains(body, []byte(scope)) || strings.Contains(res.Header.Get("WWW-Authenticate"), scope)) {
 				t.Errorf("scope %q echoed", scope)
 			}
@@ -231,12 +233,12 @@ func TestGuardUsesMiddleware(t *testing.T) {
 		m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Realm: "shop"})
 		res, body, _ := kitGuarded(t, m, jwtauth.RequireScope("items:read"), noScope)
 		kitCheckProblem(t, res, body, 403,
-			`Bearer realm="shop", error="insufficient_scope", error_description="the access token lacks the required scope", scope="items:read"`,
+			`Bearer realm="shop", error="insufficient_scope", error_description="the access token lacks a required scope", scope="items:read"`,
 			"insufficient_scope", kitScopeDesc)
 		res, body, _ = kitGuarded(t, m, jwtauth.RequireClaim("role", "admin"), noScope)
 		kitCheckProblem(t, res, body, 403,
-			`Bearer realm="shop", error="insufficient_scope", error_description="the access token lacks the required scope"`,
-			"insufficient_scope", kitScopeDesc)
+			`Bearer realm="shop", error="insufficient_scope", error_description="the access token lacks a required claim value"`,
+			"insufficient_scope", kitClaimDesc)
 	})
 
 	t.Run("ErrorHandler", func(t *testing.T) {
@@ -284,7 +286,7 @@ func TestGuardUsesMiddleware(t *testing.T) {
 			Status int    `json:"status"`
 			Reason string `json:"reason"`
 		}
-		if err := json.Unmarshal(lines[0], &rec); err != nil || rec.Status != 403 || rec.Reason != jwtauth.ErrInsufficientScope.Error() {
+		if err := json.Unmarshal(lines[0], &rec); err != nil || rec.Status != 403 || rec.Reason != jwtauth.ErrMissingScope.Error() {
 			t.Errorf("record %s: %v", lines[0], err)
 		}
 	})

@@ -1,6 +1,7 @@
 package jwtauth
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -10,6 +11,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -75,7 +78,8 @@ var publishedSecrets = [][sha256.Size]byte{
 // configuration is wrong. They never contain key material.
 var (
 	// ErrWeakSecret: an HMAC secret shorter than its hash (32 bytes for HS256,
-	// 48 for HS384, 64 for HS512), or one published in a tutorial.
+	// 48 for HS384, 64 for HS512), one published in a tutorial, or public key
+	// material (PEM, DER, a certificate, a non-oct JWK) given as a secret.
 	ErrWeakSecret = errors.New("jwtauth: HMAC secret too weak")
 	// ErrKeyAlgorithm: the key does not fit the algorithm it is given, the
 	// algorithm is not supported, or (in a JWK Set) cannot be determined.
@@ -228,7 +232,9 @@ func HMAC(secret []byte) Keys { return SecretKey("HS256", secret) }
 
 // SecretKey returns Keys holding one HMAC secret for alg: "HS256", "HS384" or
 // "HS512". The secret must be at least as long as the hash (32, 48 or 64
-// bytes). The secret is copied.
+// bytes), and must not be public key material: a PEM block, a DER key or
+// certificate, or a JWK that is not oct ([ErrWeakSecret]). The secret is
+// copied.
 func SecretKey(alg string, secret []byte) Keys { return keysOf(newSecretKey(alg, "", secret)) }
 
 func newSecretKey(alg, kid string, secret []byte) (*key, error) {
@@ -238,6 +244,9 @@ func newSecretKey(alg, kid string, secret []byte) (*key, error) {
 	}
 	if len(secret) < a.minHMAC {
 		return nil, fmt.Errorf("%w: %s needs a secret of at least %d bytes", ErrWeakSecret, alg, a.minHMAC)
+	}
+	if isPublicKeyMaterial(secret) {
+		return nil, fmt.Errorf("%w: the secret is public key material (PEM, DER, a certificate or a JWK), which anyone can read; verify with PublicKey or KeySet", ErrWeakSecret)
 	}
 	sum := sha256.Sum256(secret)
 	for _, p := range publishedSecrets {
@@ -249,6 +258,48 @@ func newSecretKey(alg, kid string, secret []byte) (*key, error) {
 	newHash := a.hash.New
 	pool := &sync.Pool{New: func() any { return &hmacState{h: hmac.New(newHash, secret)} }}
 	return &key{alg: alg, kid: kid, material: secret, hmacs: pool}, nil
+}
+
+// isPublicKeyMaterial reports whether secret is, or encodes, a public key or
+// certificate: PEM of any kind, a DER public key, certificate or private key,
+// or a JWK (or JWK Set) of a type other than oct. Used as an HMAC secret, it
+// lets anyone who holds the public key forge tokens: the classic RS256/HS256
+// confusion, moved from the token to the configuration.
+func isPublicKeyMaterial(secret []byte) bool {
+	trimmed := bytes.TrimSpace(secret)
+	if bytes.Contains(trimmed, []byte("-----BEGIN ")) {
+		return true
+	}
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		var jwkish struct {
+			Kty  *string           `json:"kty"`
+			Keys []json.RawMessage `json:"keys"`
+		}
+		if json.Unmarshal(trimmed, &jwkish) == nil {
+			if jwkish.Kty != nil && *jwkish.Kty != "oct" || jwkish.Keys != nil {
+				return true
+			}
+		}
+	}
+	if _, err := x509.ParsePKIXPublicKey(secret); err == nil {
+		return true
+	}
+	if _, err := x509.ParsePKCS1PublicKey(secret); err == nil {
+		return true
+	}
+	if _, err := x509.ParseCertificate(secret); err == nil {
+		return true
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(secret); err == nil {
+		return true
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(secret); err == nil {
+		return true
+	}
+	if _, err := x509.ParseECPrivateKey(secret); err == nil {
+		return true
+	}
+	return false
 }
 
 // PublicKey returns Keys holding one public key for alg:

@@ -18,6 +18,11 @@ type Middleware struct {
 	store    Store       // nil: no revocation checks
 	cache    *tokenCache // nil: Config.DisableCache
 	refresh  bool        // reads refresh tokens (an Issuer's own verifier)
+
+	// foldNames are the claim names whose case variants are refused, and
+	// foldFirst the bytes such a variant may start with (see isFoldVariant).
+	foldNames []string
+	foldFirst [256]bool
 }
 
 // New validates cfg and returns a Middleware. It fails, with an error that
@@ -30,6 +35,7 @@ func New(cfg Config) (*Middleware, error) {
 		return nil, err
 	}
 	m := &Middleware{cfg: cfg, required: cfg.RequiredClaims, store: cfg.Store}
+	m.foldNames, m.foldFirst = foldTable(cfg.RequiredClaims)
 	if ik, ok := cfg.Keys.(issuerKeys); ok && m.store == nil {
 		m.store = ik.defaultStore()
 	}
@@ -60,7 +66,9 @@ func New(cfg Config) (*Middleware, error) {
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m.exclude != nil && m.exclude.match(r) {
-			next.ServeHTTP(w, r)
+			// No claims, but a guard on the route answers as this
+			// middleware would (realm, logger, ErrorHandler).
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), middlewareKey{}, m)))
 			return
 		}
 		claims, err := m.Authenticate(r)
@@ -113,6 +121,29 @@ func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) 
 	return c, nil
 }
 
+// reason is the fixed text of the package error that err is or wraps: the
+// message of a sentinel, never that of a custom Store's error (which may
+// carry a token's id or a connection string) or anything else from outside.
+func reason(err error) string {
+	for _, e := range reasons {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "jwtauth: unclassified error"
+}
+
+// reasons lists the package's errors, the most specific first.
+var reasons = []error{
+	ErrStore, ErrGuard, ErrKeysUnavailable, ErrCrossOrigin,
+	ErrMultipleTokens, ErrMalformedHeader, ErrInvalidRequest, ErrMissingToken,
+	ErrTokenMalformed, ErrTokenTooLarge, ErrUnsupportedHeader, ErrAlgorithm,
+	ErrUnknownKey, ErrSignature, ErrTokenExpired, ErrTokenNotYetValid,
+	ErrClaimType, ErrMissingClaim, ErrIssuer, ErrAudience, ErrTokenType,
+	ErrClaimName, ErrTokenRevoked, ErrInvalidToken,
+	ErrNotFresh, ErrClaimValue, ErrMissingScope, ErrInsufficientScope,
+}
+
 // reject logs err and writes the error response, through Config.ErrorHandler
 // when there is one. scope is the scope to name in an insufficient_scope
 // challenge.
@@ -124,7 +155,7 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error, s
 			level = slog.LevelError
 		}
 		l.LogAttrs(r.Context(), level, "jwtauth: request rejected",
-			slog.Int("status", p.status), slog.String("reason", err.Error()))
+			slog.Int("status", p.status), slog.String("reason", reason(err)))
 	}
 	if h := m.cfg.ErrorHandler; h != nil {
 		h(w, r, err)

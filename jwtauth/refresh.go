@@ -184,5 +184,5 @@ var ErrNotFresh error = &classError{"jwtauth: fresh login required", ErrInsuffic
 // routes such as changing the password or email address. Otherwise it answers
 // 403 insufficient_scope; a request without verified claims gets 401.
 func RequireFresh() func(http.Handler) http.Handler {
-	return guard("", ErrNotFresh, func(c *Claims) bool { return c.fresh })
+	return guard("", ErrNotFresh, func(c *Claims) (bool, error) { return c.fresh, nil })
 }

@@ -80,7 +80,7 @@ func kitClientCases(t *testing.T, client *http.Client, baseURL string, reached *
 		{"excluded, bad token", "GET", "/healthz", []string{"Bearer x"}, 200, "", "ok", true},
 		{"excluded path, other method", "POST", "/healthz", nil, 401, kitBare, "", false},
 		{"scope missing", "POST", "/items", []string{"Bearer " + good}, 403,
-			`Bearer realm="api", error="insufficient_scope", error_description="the access token lacks the required scope", scope="items:write"`, "", false},
+			`Bearer realm="api", error="insufficient_scope", error_description="the access token lacks a required scope", scope="items:write"`, "", false},
 		{"scope present", "POST", "/items", []string{"Bearer " + writer}, 201, "", "", true},
 		{"not found, no token", "GET", "/nope", nil, 401, kitBare, "", false},
 	} {

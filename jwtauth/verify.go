@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -249,7 +250,7 @@ func parseHeader(data []byte) (header, error) {
 		return nil
 	})
 	switch {
-	case err == errJSONSyntax || err == errJSONDuplicate || err == errJSONNotObject || err == errJSONTooMany:
+	case isJSONError(err):
 		return hdr, ErrTokenMalformed
 	case err != nil:
 		return hdr, err
@@ -293,8 +294,8 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 			if value[0] == '"' {
 				c.aud, ok = str(value)
 				c.hasAud = true
-			} else if c.auds, ok = stringArray(value); ok && c.auds == nil {
-				c.auds = []string{} // an empty array is present, not absent
+			} else {
+				c.auds, ok = m.audArray(c, payload, value)
 			}
 		case "exp":
 			c.exp, ok = parseNumericDate(value)
@@ -309,6 +310,10 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 			c.scope = rawOf(value)
 		case "scp":
 			c.scp = rawOf(value)
+		default:
+			if m.isFoldVariant(name) {
+				return ErrClaimName
+			}
 		}
 		if !ok {
 			return ErrClaimType
@@ -321,7 +326,7 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 		return nil
 	})
 	switch {
-	case err == errJSONSyntax || err == errJSONDuplicate || err == errJSONNotObject || err == errJSONTooMany:
+	case isJSONError(err):
 		return ErrTokenMalformed
 	case err != nil:
 		return err
@@ -352,10 +357,91 @@ func (m *Middleware) checkClaims(c *Claims) error {
 	if m.cfg.Issuer != "" && c.issuer != m.cfg.Issuer {
 		return ErrIssuer
 	}
-	if m.cfg.Audience != "" && !c.hasAudience(m.cfg.Audience) {
+	switch {
+	case m.cfg.Audience != "":
+		if !c.hasAudience(m.cfg.Audience) {
+			return ErrAudience
+		}
+	case !m.cfg.InsecureAnyAudience && (c.aud != "" || len(c.auds) > 0):
+		// A verifier that names no audience refuses a token minted for one,
+		// as PyJWT does: it may be another service's (RFC 8725 §3.9).
 		return ErrAudience
 	}
 	return nil
+}
+
+// isJSONError reports whether err is one of the JSON reader's errors, which
+// all mean a malformed token.
+func isJSONError(err error) bool {
+	switch err {
+	case errJSONSyntax, errJSONDuplicate, errJSONNotObject, errJSONTooMany, errJSONNumber:
+		return true
+	}
+	return false
+}
+
+// audArray reads an aud array: its unescaped elements become substrings of
+// c.raw, so a long array costs one allocation, for the list. An empty array
+// is present, not absent.
+func (m *Middleware) audArray(c *Claims, payload, value []byte) ([]string, bool) {
+	n := 0
+	if !eachArrayString(value, func([]byte, bool) bool { n++; return true }) {
+		return nil, false
+	}
+	list := make([]string, 0, n)
+	eachArrayString(value, func(s []byte, escaped bool) bool {
+		if escaped {
+			list = append(list, string(s))
+		} else {
+			off := cap(payload) - cap(s) // s is a sub-slice of payload
+			list = append(list, c.raw[off:off+len(s)])
+		}
+		return true
+	})
+	return list, true
+}
+
+// readNames are the claims that the library reads by name. A token that
+// carries a case or Unicode-fold variant of one ("SUB", "ſub", "Exp") is
+// refused: encoding/json, in [Claims.Decode], matches names that way, and
+// the accessors and guards must never disagree with Decode.
+var readNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "fresh", "scope", "scp"}
+
+// isFoldVariant reports whether name, which is not one of the names read by
+// the switch of readClaims, equals one of m.foldNames under Unicode case
+// folding without being it. A table of the first bytes that such a variant
+// can start with keeps the cost of ordinary claims to one lookup.
+func (m *Middleware) isFoldVariant(name []byte) bool {
+	if len(name) == 0 || !m.foldFirst[name[0]] {
+		return false
+	}
+	for _, n := range m.foldNames {
+		if len(name) >= len(n) && len(name) <= 3*len(n) && bytes.EqualFold(name, []byte(n)) && string(name) != n {
+			return true
+		}
+	}
+	return false
+}
+
+// foldTable returns the names whose fold variants are refused and the table
+// of the first bytes of such variants: both cases of an ASCII first letter,
+// and every non-ASCII lead byte (the Kelvin sign folds to k, the long s to s).
+func foldTable(required []string) (names []string, first [256]bool) {
+	names = append(slices.Clone(readNames), required...)
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		c := n[0]
+		first[c] = true
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+			first[c^0x20] = true
+		}
+	}
+	for c := 0x80; c < 0x100; c++ {
+		first[c] = true
+	}
+	return names, first
 }
 
 // sameType compares typ or cty values as RFC 7515 §4.1.9 says: ignoring case
