@@ -299,7 +299,18 @@ func diffStricter(tok string, v *secVerifier) []diffRule {
 	return rules
 }
 
-// diffJWXLimits lists the known limitations of jwx v3.3.0 that make it reject
+// diffFloorDiffers reports whether the whole seconds of a plain decimal
+// number's text differ from those of its float64 value.
+func diffFloorDiffers(raw string, f float64) bool {
+	whole, _, frac := strings.Cut(raw, ".")
+	if !frac || strings.ContainsAny(raw, "eE") {
+		return false
+	}
+	n, err := strconv.ParseInt(whole, 10, 64)
+	return err == nil && n >= 0 && float64(n) != math.Floor(f)
+}
+
+// diffJWXLimits lists the known limitations of jwx v3.4.0 that make it reject
 // a token that is valid by RFC 7519 (and that we accept).
 func diffJWXLimits(tok string) []string {
 	segs := strings.Split(tok, ".")
@@ -330,6 +341,13 @@ func diffJWXLimits(tok string) []string {
 				// parses the whole part as int64, and time.Unix
 				// overflows near it.
 				out = append(out, "jwx: "+m.Name+" beyond int64 seconds")
+			case diffFloorDiffers(string(m.Raw), f):
+				// jwx v3.4 floors the decimal text to whole seconds
+				// (jwt/internal/types/date.go, parseEpochSeconds):
+				// 1800000000.9999999999 is 1800000000 there, while
+				// float64, like PyJWT's int(float), makes it
+				// 1800000001.
+				out = append(out, "jwx: "+m.Name+" floored from its decimal text, not its float64")
 			case math.Signbit(f):
 				// Without WithNumericDateParsePedantic, a value with
 				// a character other than digits and '.' is parsed as
