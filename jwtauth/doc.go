@@ -9,7 +9,7 @@
 //	mw, err := jwtauth.New(jwtauth.Config{
 //		Keys:     jwtauth.HMAC(secret),           // or PublicKey, KeySet, Remote, issuer.Keys()
 //		Issuer:   "https://auth.example.com",     // checked when set
-//		Audience: "api",                          // checked when set
+//		Audience: "api",                          // checked when set; unset: a token with aud is refused
 //		Exclude:  []string{"GET /{$}", "/login"}, // ServeMux patterns
 //	})
 //	if err != nil {
@@ -67,16 +67,23 @@
 //  5. Signature, by jwx's per-algorithm primitives (jws/jwsbb), which check
 //     signature lengths; Go's crypto/ecdsa refuses r or s of zero.
 //  6. Claims, read once: a JSON object, valid UTF-8, no duplicate or
-//     case-variant names (so [Claims.Decode] cannot be steered), exp, nbf and
-//     iat as JSON numbers, iss, sub and jti as strings, aud as a string or
-//     array of strings. exp is required unless [Config.InsecureAllowNoExpiry];
-//     times compare in whole seconds with at most five minutes of
-//     [Config.Leeway]; iss and aud match exactly when configured.
+//     case-variant names, and no case or Unicode-fold variant ("SUB", "ſub")
+//     of a name the library or a guard reads ([ErrClaimName]), so
+//     [Claims.Decode] and the accessors never disagree; no number beyond
+//     float64 anywhere; exp, nbf and iat as JSON numbers, iss, sub and jti as
+//     strings, aud as a string or array of strings. exp is required unless
+//     [Config.InsecureAllowNoExpiry]; times compare in whole seconds with at
+//     most five minutes of [Config.Leeway]; iss and aud match exactly when
+//     configured, and without [Config.Audience] a token that carries an aud
+//     is refused, as PyJWT does, unless [Config.InsecureAnyAudience].
 //  7. Revocation, when a [Store] is configured: a revoked jti or session
 //     is refused, and a failing store fails closed (500).
 //
 // Keys are checked when they are configured: HMAC secrets of at least the
-// hash length (and not the FastAPI tutorial's published one), RSA keys of at
-// least 2048 bits, EC keys on their algorithm's curve. No error message or
+// hash length (not the FastAPI tutorial's published one, and not public key
+// material such as a PEM public key), RSA keys of at least 2048 bits, EC
+// keys on their algorithm's curve. Exclusion patterns that would turn
+// authentication off everywhere, or that are another router's syntax, are
+// refused; a guard built to require nothing fails closed. No error message or
 // log line contains a token, a secret or text copied from the request.
 package jwtauth
