@@ -109,12 +109,13 @@ func (e *excluder) index(p string) {
 }
 
 // mayMatch reports whether some pattern could match r, whose path is
-// canonical, by the segment tree. It answers true when it cannot tell: for
-// CONNECT, which ServeMux matches on other fields, and for a path with
-// escapes other than the default, whose segments ServeMux reads from the
-// escaped form.
+// canonical, by the segment tree. It reads the decoded path, r.URL.Path:
+// match excludes only a request whose decoded path a pattern matches, and
+// the segments of that path are the ones ServeMux reads from its escaped
+// form when RawPath is empty. It answers true for CONNECT, which ServeMux
+// matches on other fields.
 func (e *excluder) mayMatch(r *http.Request) bool {
-	if r.Method == http.MethodConnect || r.URL.RawPath != "" {
+	if r.Method == http.MethodConnect {
 		return true
 	}
 	if e.hosts[""].may(r.URL.Path) {
@@ -179,18 +180,53 @@ func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 	return nil
 }
 
-// match reports whether r is excluded. The decoded path must be canonical
-// first: ServeMux cleans only the escaped path, so "/public/%2e%2e/private"
-// would match "/public/" while a file server behind it reads the decoded
-// "/public/../private" and serves "/private". CONNECT requests, which
-// ServeMux does not clean at all, get the same check.
+// match reports whether r is excluded.
+//
+// ServeMux matches the escaped path (URL.EscapedPath, from RawPath), while
+// the handlers behind the middleware read the decoded one, URL.Path:
+// http.FileServer, http.StripPrefix and most routers do. The two views
+// disagree whenever an escape decodes to a character that matters to a
+// path. "/files/private%2Fsecret.txt" is one segment to ServeMux, and
+// matches "/files/{name}", while a file server reads
+// "/files/private/secret.txt"; "/public/%2e%2e/private" is under
+// "/public/" to ServeMux, and "/public/../private" to the file server. So
+// r is excluded only if both views are: the request as it is, and the same
+// request with its path written from URL.Path alone. The decoded path must
+// also be canonical, and hold no '%' and no '\': a '%' left after decoding
+// means the request was encoded twice ("%252F"), for a handler that
+// decodes again, and some handlers and file systems read '\' as a
+// separator. CONNECT requests, which ServeMux does not clean at all, get
+// the same checks.
 func (e *excluder) match(r *http.Request) bool {
-	if !isCanonical(r.URL.Path) || !e.mayMatch(r) {
+	p := r.URL.Path
+	if !isCanonical(p) || strings.ContainsAny(p, `%\`) || !e.mayMatch(r) || !e.muxMatch(r) {
 		return false
 	}
+	if r.URL.RawPath == "" {
+		// EscapedPath is written from Path: the ServeMux saw the
+		// decoded view already.
+		return true
+	}
+	return e.muxMatch(decodedView(r))
+}
+
+// muxMatch reports whether the ServeMux routes r to an exclusion pattern.
+func (e *excluder) muxMatch(r *http.Request) bool {
 	h, _ := e.mux.Handler(r)
 	_, ok := h.(excluded)
 	return ok
+}
+
+// decodedView returns a shallow copy of r whose URL has no RawPath, so that
+// its escaped path is written from the decoded one: ServeMux then splits
+// the path where the handlers behind the middleware do.
+func decodedView(r *http.Request) *http.Request {
+	u := *r.URL
+	u.RawPath = ""
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.URL = &u
+	return r2
 }
 
 // isCanonical reports whether p is an absolute path that path.Clean leaves

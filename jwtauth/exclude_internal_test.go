@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,8 @@ var excludePatternSets = [][]string{
 	{"example.com/items", "/x/{id}/y"},
 	{"/%zz/"},
 	{"GET\t/tab", "DELETE  /spaces/"},
+	{"GET /files/{name}", "/docs/{rest...}", "/a/{x}/c"},
+	{"h.example/files/{name}", "/files/{dir}/{name}"},
 }
 
 var excludeRequests = []struct{ method, target, host string }{
@@ -41,10 +44,23 @@ var excludeRequests = []struct{ method, target, host string }{
 	{"GET", "/things/1/doc", ""}, {"GET", "/things/1/", ""}, {"GET", "/things/1", ""},
 	{"POST", "/things/1/doc/", ""}, {"GET", "/items/", "h.example"}, {"GET", "/items", "h.example"},
 	{"GET", "/a/1/b/2/c", ""}, {"GET", "/a/1/b/2", ""}, {"GET", "/a/1/b/2/c/", ""},
+	// Escapes that decode to a separator, a dot or a '%': ServeMux
+	// and the handler behind it split these paths differently.
+	{"GET", "/files/a.txt", ""}, {"GET", "/files/private%2Fsecret.txt", ""},
+	{"GET", "/files/private%2fsecret.txt", ""}, {"HEAD", "/files/private%2Fsecret.txt", ""},
+	{"GET", "http://h.example/files/private%2Fsecret.txt", ""}, {"GET", "/files/private%2Fsecret.txt", "h.example"},
+	{"GET", "/files/private%252Fsecret.txt", ""}, {"GET", "/files/private%5Csecret.txt", ""},
+	{"GET", "/files/private%5csecret.txt", ""}, {"GET", "/files/private\\secret.txt", ""},
+	{"GET", "/files/%2e%2e", ""}, {"GET", "/files/%2E%2e%2Fadmin", ""}, {"GET", "/files/a%2F", ""},
+	{"GET", "/docs/a%2Fb", ""}, {"GET", "/docs/a%2F..%2F..%2Fadmin", ""}, {"GET", "/a/b%2Fc/c", ""},
+	{"GET", "/a%2Fb/c", ""}, {"GET", "/files/%61.txt", ""}, {"CONNECT", "/files/a%2Fb", ""},
+	{"GET", "/login%2F", ""}, {"GET", "/public%2Fa", ""}, {"GET", "/public/a%2Fb", ""},
 }
 
-// plainMux is a ServeMux with patterns and nothing else: the reference that
-// match, with its segment tree, must agree with.
+// plainMux is a ServeMux with patterns and nothing else: with the rules of
+// match written plainly (a canonical decoded path without '%' or '\', and
+// both views of the request excluded), the reference that match, with its
+// segment tree, must agree with.
 type plainMux struct{ *http.ServeMux }
 
 func newPlainMux(patterns []string) plainMux {
@@ -56,12 +72,25 @@ func newPlainMux(patterns []string) plainMux {
 }
 
 func (m plainMux) match(r *http.Request) bool {
-	if !isCanonical(r.URL.Path) {
+	if !isCanonical(r.URL.Path) || strings.ContainsAny(r.URL.Path, `%\`) {
 		return false
 	}
+	return m.routes(r) && m.routes(withPathOnly(r))
+}
+
+// routes reports whether the ServeMux routes r to a pattern.
+func (m plainMux) routes(r *http.Request) bool {
 	h, _ := m.Handler(r)
 	_, ok := h.(excluded)
 	return ok
+}
+
+// withPathOnly is a deep copy of r without URL.RawPath, so that the
+// ServeMux reads the path as the handlers behind the middleware do.
+func withPathOnly(r *http.Request) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.URL.RawPath = ""
+	return r2
 }
 
 // The segment tree only ever saves work: with it, every request is excluded
@@ -121,11 +150,50 @@ func FuzzExcludeIndex(f *testing.F) {
 			return
 		}
 		for i, e := range excluders {
-			if got, want := e.match(r), plains[i].match(r); got != want {
+			got := e.match(r)
+			if want := plains[i].match(r); got != want {
 				t.Errorf("%q: %q %q (host %q): match %v, ServeMux alone %v", excludePatternSets[i], method, target, host, got, want)
 			}
+			checkDecodedExcluded(t, excludePatternSets[i], e, plains[i], r, got)
 		}
 	})
+}
+
+// checkDecodedExcluded checks the rule against encoded separators: a
+// request that e excludes (got) is excluded by its decoded path too, which
+// is what the handler behind the middleware reads. That path, written
+// without escapes, is routed to a pattern by a plain ServeMux, and e
+// excludes the request so written.
+func checkDecodedExcluded(t *testing.T, patterns []string, e *excluder, plain plainMux, r *http.Request, got bool) {
+	t.Helper()
+	if !got {
+		return
+	}
+	if strings.ContainsAny(r.URL.Path, `%\`) || !isCanonical(r.URL.Path) {
+		t.Errorf("%q: %s %s excluded, but its decoded path %q is not canonical or has '%%' or '\\'", patterns, r.Method, r.RequestURI, r.URL.Path)
+	}
+	plainReq := withPathOnly(r)
+	if !plain.routes(plainReq) {
+		t.Errorf("%q: %s %s excluded, but ServeMux routes its decoded path %q to no pattern", patterns, r.Method, r.RequestURI, r.URL.Path)
+	}
+	if !e.match(plainReq) {
+		t.Errorf("%q: %s %s excluded, but not its decoded path %q", patterns, r.Method, r.RequestURI, r.URL.Path)
+	}
+}
+
+// The rule against encoded separators holds for every test request.
+func TestExcludeDecodedPathExcluded(t *testing.T) {
+	for _, patterns := range excludePatternSets {
+		e, err := newExcluder(patterns)
+		if err != nil {
+			t.Fatalf("%q: %v", patterns, err)
+		}
+		plain := newPlainMux(patterns)
+		for _, rq := range excludeRequests {
+			r := excludeRequest(rq.method, rq.target, rq.host)
+			checkDecodedExcluded(t, patterns, e, plain, r, e.match(r))
+		}
+	}
 }
 
 // The index prunes: a protected request whose segments no pattern could

@@ -155,7 +155,9 @@ func TestExclude(t *testing.T) {
 
 		// Wildcards match one segment.
 		{name: "wildcard", patterns: files, target: "/files/a.txt", excluded: true},
-		{name: "wildcard, encoded slash in the segment", patterns: files, target: "/files/a%2Fb", excluded: true},
+		// ServeMux matches "a%2Fb" as one segment, but the handler
+		// reads /files/a/b: see TestExcludeEncodedSlash.
+		{name: "wildcard, encoded slash in the segment", patterns: files, target: "/files/a%2Fb"},
 		{name: "wildcard, two segments", patterns: files, target: "/files/a/b"},
 		{name: "wildcard, empty", patterns: files, target: "/files/"},
 		{name: "wildcard, none", patterns: files, target: "/files"},
