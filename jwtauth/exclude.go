@@ -44,9 +44,19 @@ type excluded struct{}
 
 func (excluded) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
-func newExcluder(patterns []string) (_ *excluder, err error) {
+// newExcluder compiles patterns, in the order given, for match. Besides what
+// ServeMux refuses, it refuses a pattern that excludes every request, or
+// every request of a method or a host ("/", "/{rest...}", "GET /",
+// "api.example.com/", "/{tenant}/"), unless insecureAll: a pattern like that
+// turns authentication off for nearly every route, silently.
+func newExcluder(patterns []string, insecureAll bool) (_ *excluder, err error) {
 	e := &excluder{mux: http.NewServeMux(), hosts: map[string]*segNode{}}
 	for i, p := range patterns {
+		if !insecureAll {
+			if why := excludesAll(p); why != "" {
+				return nil, configError("Exclude[%d]: %q %s", i, p, why)
+			}
+		}
 		if err := register(e.mux, p, excluded{}); err != nil {
 			return nil, configError("Exclude[%d]: %v", i, err)
 		}
@@ -55,14 +65,59 @@ func newExcluder(patterns []string) (_ *excluder, err error) {
 	return e, nil
 }
 
-// index adds pattern p, which ServeMux accepted, to the segment tree. It
-// splits p as ServeMux does: "[METHOD ][HOST]/[PATH]".
-func (e *excluder) index(p string) {
+// splitPattern splits p as ServeMux does: "[METHOD ][HOST]/[PATH]". The
+// path is "" when p has no '/'.
+func splitPattern(p string) (method, host, path string) {
 	if i := strings.IndexAny(p, " \t"); i >= 0 {
-		p = strings.TrimLeft(p[i+1:], " \t")
+		method, p = p[:i], strings.TrimLeft(p[i+1:], " \t")
 	}
 	i := strings.IndexByte(p, '/')
-	host, path := p[:i], p[i:]
+	if i < 0 {
+		return method, p, ""
+	}
+	return method, p[:i], p[i:]
+}
+
+// excludesAll says how p excludes every request of its method and host, or
+// every one below a path of wildcards only; "" if it does not. Such a
+// pattern has no literal segment and ends in a subtree: "/", "/{rest...}",
+// "/{tenant}/".
+func excludesAll(p string) string {
+	method, host, path := splitPattern(p)
+	if path == "" {
+		return ""
+	}
+	segs := strings.Split(path[1:], "/")
+	last := segs[len(segs)-1]
+	if last != "" && !strings.HasSuffix(last, "...}") {
+		return ""
+	}
+	for _, seg := range segs[:len(segs)-1] {
+		if !strings.HasPrefix(seg, "{") {
+			return ""
+		}
+	}
+	var scope string
+	if host != "" {
+		scope += " to " + host
+	}
+	switch method {
+	case "":
+	case http.MethodGet:
+		scope += " with GET or HEAD"
+	default:
+		scope += " with " + method
+	}
+	if len(segs) == 1 {
+		root := strings.TrimSuffix(p, path) + "/{$}"
+		return fmt.Sprintf("excludes every request%s, which turns authentication off; write %q to exclude the root only, or set InsecureExcludeEverything", scope, root)
+	}
+	return fmt.Sprintf("excludes every request%s below %q, which turns authentication off for nearly every route; begin the path with a literal segment, or set InsecureExcludeEverything", scope, path)
+}
+
+// index adds pattern p, which ServeMux accepted, to the segment tree.
+func (e *excluder) index(p string) {
+	_, host, path := splitPattern(p)
 	n := e.hosts[host]
 	if n == nil {
 		n = new(segNode)

@@ -94,10 +94,11 @@ func withPathOnly(r *http.Request) *http.Request {
 }
 
 // The segment tree only ever saves work: with it, every request is excluded
-// exactly when a ServeMux of the patterns alone excludes it.
+// exactly when a ServeMux of the patterns alone excludes it. The sets include
+// patterns that exclude everything, so they need insecureAll.
 func TestExcludeIndexAgreesWithServeMux(t *testing.T) {
 	for _, patterns := range excludePatternSets {
-		e, err := newExcluder(patterns)
+		e, err := newExcluder(patterns, true)
 		if err != nil {
 			t.Fatalf("%q: %v", patterns, err)
 		}
@@ -137,7 +138,7 @@ func FuzzExcludeIndex(f *testing.F) {
 	var excluders []*excluder
 	var plains []plainMux
 	for _, patterns := range excludePatternSets {
-		e, err := newExcluder(patterns)
+		e, err := newExcluder(patterns, true)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -184,7 +185,7 @@ func checkDecodedExcluded(t *testing.T, patterns []string, e *excluder, plain pl
 // The rule against encoded separators holds for every test request.
 func TestExcludeDecodedPathExcluded(t *testing.T) {
 	for _, patterns := range excludePatternSets {
-		e, err := newExcluder(patterns)
+		e, err := newExcluder(patterns, true)
 		if err != nil {
 			t.Fatalf("%q: %v", patterns, err)
 		}
@@ -199,7 +200,7 @@ func TestExcludeDecodedPathExcluded(t *testing.T) {
 // The index prunes: a protected request whose segments no pattern could
 // match never reaches the ServeMux, even under a segment patterns share.
 func TestExcludeIndexPrunes(t *testing.T) {
-	e, err := newExcluder([]string{"GET /{$}", "/login", "/static/", "api.example.com/", "GET /api/{id}/x", "/items/public/", "/things/{id}/doc/{$}"})
+	e, err := newExcluder([]string{"GET /{$}", "/login", "/static/", "api.example.com/", "GET /api/{id}/x", "/items/public/", "/things/{id}/doc/{$}"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +226,33 @@ func TestExcludeIndexPrunes(t *testing.T) {
 	} {
 		if e.mayMatch(excludeRequest("GET", tc.target, tc.host)) != tc.may {
 			t.Errorf("mayMatch(%s, host %q) = %v", tc.target, tc.host, !tc.may)
+		}
+	}
+}
+
+// insecureAll lets through the patterns that exclude everything, and they
+// then do; without it, newExcluder refuses them.
+func TestExcludeInsecureAll(t *testing.T) {
+	for _, tc := range []struct {
+		pattern        string
+		method, target string
+		host           string
+	}{
+		{"/", "POST", "/admin/users", ""},
+		{"/{rest...}", "DELETE", "/admin", ""},
+		{"GET /", "HEAD", "/admin", ""},
+		{"api.example.com/", "PUT", "/admin", "api.example.com"},
+		{"/{tenant}/", "GET", "/acme/admin", ""},
+	} {
+		if _, err := newExcluder([]string{tc.pattern}, false); err == nil {
+			t.Errorf("%q accepted without insecureAll", tc.pattern)
+		}
+		e, err := newExcluder([]string{tc.pattern}, true)
+		if err != nil {
+			t.Fatalf("%q with insecureAll: %v", tc.pattern, err)
+		}
+		if !e.match(excludeRequest(tc.method, tc.target, tc.host)) {
+			t.Errorf("%q with insecureAll: %s %s not excluded", tc.pattern, tc.method, tc.target)
 		}
 	}
 }

@@ -334,13 +334,19 @@ func TestExcludeConfigErrors(t *testing.T) {
 }
 
 // TestExcludeLikeServeMux: New rejects exactly the patterns, and the pairs of
-// patterns, that ServeMux rejects, and also those with a lower-case method,
-// which ServeMux takes as a method no client sends.
+// patterns, that ServeMux rejects, and also those that New refuses on
+// purpose: the candidates in refused.
 func TestExcludeLikeServeMux(t *testing.T) {
 	candidates := []string{
 		"", "/", "/x", "/x/", "GET /x", "GET  /x", "GET\t/x", "get /x", "BAD METHOD /x", "/[", "x", "GET",
 		"/{", "/{x}", "/{x...}", "/{$}", "GET /{$}", "/{x}/{x}", "/a/{x...}/b", "/{x y}", "/x ", " /x",
 		"api.example.com/", "GET api.example.com/x", "/%zz", "/a%2fb", "CONNECT /x", "/\x00", "/é",
+	}
+	refused := map[string]string{
+		"/":                "excludes every request",
+		"/{x...}":          "excludes every request",
+		"api.example.com/": "excludes every request to a host",
+		"get /x":           "ServeMux takes \"get\" as a method no client sends",
 	}
 	muxAccepts := func(patterns ...string) (ok bool) {
 		defer func() {
@@ -354,18 +360,16 @@ func TestExcludeLikeServeMux(t *testing.T) {
 		}
 		return true
 	}
-	lowerMethod := func(patterns ...string) bool {
-		for _, p := range patterns {
-			if m, rest, ok := strings.Cut(p, " "); ok && strings.TrimLeft(rest, " \t") != "" && m != strings.ToUpper(m) {
-				return true
-			}
-		}
-		return false
-	}
 	check := func(patterns ...string) {
 		_, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: patterns})
-		if want := muxAccepts(patterns...) && !lowerMethod(patterns...); (err == nil) != want {
-			t.Errorf("%q: New error %v, ServeMux accepts: %v", patterns, err, want)
+		want := muxAccepts(patterns...)
+		for _, p := range patterns {
+			if refused[p] != "" {
+				want = false
+			}
+		}
+		if (err == nil) != want {
+			t.Errorf("%q: New error %v, want accepted: %v", patterns, err, want)
 		}
 	}
 	for _, a := range candidates {
@@ -373,6 +377,61 @@ func TestExcludeLikeServeMux(t *testing.T) {
 		for _, b := range candidates {
 			check(a, b)
 		}
+	}
+}
+
+// TestExcludeEverything: a pattern that excludes every request, of every
+// method or one, to every host or one, or every request below a path of
+// wildcards, would turn authentication off while looking like an exception:
+// New refuses it, and says how to exclude the root only.
+func TestExcludeEverything(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		want     string // in the error; "" when New accepts the patterns
+	}{
+		{[]string{"/"}, `"/" excludes every request, which turns authentication off; write "/{$}" to exclude the root only, or set InsecureExcludeEverything`},
+		{[]string{"/{p...}"}, `write "/{$}"`},
+		{[]string{"GET /"}, `"GET /" excludes every request with GET or HEAD, which turns authentication off; write "GET /{$}"`},
+		{[]string{"HEAD /{a...}"}, `with HEAD, which`},
+		{[]string{"POST /"}, `with POST,`},
+		{[]string{"CONNECT /"}, "excludes every request"},
+		{[]string{"example.com/"}, `"example.com/" excludes every request to example.com, which turns authentication off; write "example.com/{$}"`},
+		{[]string{"GET example.com/{rest...}"}, `to example.com with GET or HEAD`},
+		{[]string{"/{tenant}/"}, `below "/{tenant}/", which turns authentication off for nearly every route`},
+		{[]string{"/{a}/{b}/{c...}"}, `below "/{a}/{b}/{c...}"`},
+		{[]string{"GET /{id}/"}, "excludes every request with GET or HEAD below"},
+		{[]string{"/login", "/"}, "Exclude[1]: "},
+		{[]string{"GET /{$}", "/login", "GET /"}, "Exclude[2]: "},
+
+		// Root only, one segment, or under a literal: accepted.
+		{[]string{"/{$}"}, ""},
+		{[]string{"GET /{$}"}, ""},
+		{[]string{"example.com/{$}"}, ""},
+		{[]string{"/{id}"}, ""},
+		{[]string{"/{id}/{$}"}, ""},
+		{[]string{"/a/"}, ""},
+		{[]string{"/{tenant}/public/"}, ""},
+		{[]string{"/{tenant}/public/{rest...}"}, ""},
+		{[]string{"example.com/public/"}, ""},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.patterns), func(t *testing.T) {
+			m, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: tc.patterns})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if m != nil || !errors.Is(err, jwtauth.ErrConfig) {
+				t.Fatalf("New = %v, %v; want an error matching ErrConfig", m, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), "InsecureExcludeEverything") {
+				t.Errorf("error %q does not name the way out", err)
+			}
+		})
 	}
 }
 
