@@ -49,16 +49,19 @@ func (excluded) ServeHTTP(http.ResponseWriter, *http.Request) {}
 // every request of a method or a host ("/", "/{rest...}", "GET /",
 // "api.example.com/", "/{tenant}/"), unless insecureAll: a pattern like that
 // turns authentication off for nearly every route, silently.
-func newExcluder(patterns []string, insecureAll bool) (_ *excluder, err error) {
+func newExcluder(patterns []string, insecureAll bool) (*excluder, error) {
 	e := &excluder{mux: http.NewServeMux(), hosts: map[string]*segNode{}}
 	for i, p := range patterns {
+		if why := patternError(p); why != "" {
+			return nil, configError("Exclude[%d]: %q %s", i, p, why)
+		}
 		if !insecureAll {
 			if why := excludesAll(p); why != "" {
 				return nil, configError("Exclude[%d]: %q %s", i, p, why)
 			}
 		}
-		if err := register(e.mux, p, excluded{}); err != nil {
-			return nil, configError("Exclude[%d]: %v", i, err)
+		if !register(e.mux, p) {
+			return nil, conflictError(patterns, i)
 		}
 		e.index(p)
 	}
@@ -216,23 +219,61 @@ func stripHostPort(h string) string {
 	return host
 }
 
-// register adds one pattern, turning ServeMux's panic on an invalid or
-// conflicting pattern into an error. A method must be upper case: ServeMux
-// would take "get /x" as a method named "get" that no client sends, and so
-// silently exclude nothing.
-func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
-	if method, rest, ok := strings.Cut(pattern, " "); ok && strings.TrimLeft(rest, " \t") != "" {
+// patternError says why p is not a pattern newExcluder takes; "" if it is.
+// It asks a ServeMux of p alone, whose panic then tells a parse error, and
+// only that: a conflict, which needs two patterns, is the one error whose
+// message quotes file:line of the registration. A method must be upper
+// case: ServeMux would take "get /x" as a method named "get" that no
+// client sends, and so silently exclude nothing.
+func patternError(p string) (why string) {
+	if method, rest, ok := strings.Cut(p, " "); ok && strings.TrimLeft(rest, " \t") != "" {
 		if method != strings.ToUpper(method) {
-			return fmt.Errorf("method %q is not upper case", method)
+			return fmt.Sprintf("is not a net/http pattern: method %q is not upper case", method)
 		}
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("%v", v)
+			msg := fmt.Sprint(v)
+			msg = strings.TrimPrefix(msg, fmt.Sprintf("parsing %q: ", p))
+			msg = strings.TrimPrefix(msg, "http: ")
+			if strings.Contains(msg, ".go:") {
+				msg = "invalid pattern" // never a path of this machine
+			}
+			why = "is not a net/http pattern: " + msg
 		}
 	}()
-	mux.Handle(pattern, h)
-	return nil
+	http.NewServeMux().Handle(p, excluded{})
+	return ""
+}
+
+// register adds p, which ServeMux parses, to mux; false if p conflicts with
+// a pattern mux has.
+func register(mux *http.ServeMux, p string) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	mux.Handle(p, excluded{})
+	return true
+}
+
+// conflictError is the error for patterns[i], which conflicts with an
+// earlier pattern: ServeMux's own message would show the file and line of
+// the registration, inside this package.
+func conflictError(patterns []string, i int) error {
+	p := patterns[i]
+	for j, q := range patterns[:i] {
+		if q == p {
+			return configError("Exclude[%d]: %q repeats Exclude[%d]", i, p, j)
+		}
+		mux := http.NewServeMux()
+		mux.Handle(q, excluded{})
+		if !register(mux, p) {
+			return configError("Exclude[%d]: %q conflicts with Exclude[%d] %q", i, p, j, q)
+		}
+	}
+	return configError("Exclude[%d]: %q conflicts with an earlier pattern", i, p)
 }
 
 // match reports whether r is excluded.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -329,6 +330,52 @@ func TestExcludeConfigErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), "Exclude[") {
 				t.Errorf("error %q does not name the field", err)
 			}
+			kitNoFileInError(t, err)
+		})
+	}
+}
+
+// kitNoFileInError fails if err quotes a source file or a directory of this
+// machine, as ServeMux's conflict messages do ("registered at
+// /usr/local/go/src/...:123").
+func kitNoFileInError(t *testing.T, err error) {
+	t.Helper()
+	msg := err.Error()
+	for _, bad := range []string{".go:", "/usr/", runtime.GOROOT(), "registered at", "\n"} {
+		if bad != "" && strings.Contains(msg, bad) {
+			t.Errorf("error %q contains %q", msg, bad)
+		}
+	}
+}
+
+// TestExcludeErrorMessages: an invalid or conflicting pattern gives a short
+// message that names the patterns by index, and nothing of the library's
+// files.
+func TestExcludeErrorMessages(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		want     string // the message after "invalid config: "
+	}{
+		{[]string{"/a/{y}", "/a/{x}"}, `Exclude[1]: "/a/{x}" conflicts with Exclude[0] "/a/{y}"`},
+		{[]string{"/ok", "/a/{x}", "/{y}/b"}, `Exclude[2]: "/{y}/b" conflicts with Exclude[1] "/a/{x}"`},
+		{[]string{"GET /{x}", "/login"}, `Exclude[1]: "/login" conflicts with Exclude[0] "GET /{x}"`},
+		{[]string{"/x/", "/x/{y...}"}, `Exclude[1]: "/x/{y...}" conflicts with Exclude[0] "/x/"`},
+		{[]string{"/login", "/static/", "/login"}, `Exclude[2]: "/login" repeats Exclude[0]`},
+		{[]string{"/ok", "/{"}, `Exclude[1]: "/{" is not a net/http pattern: at offset 1: bad wildcard segment (must end with '}')`},
+		{[]string{""}, `Exclude[0]: "" is not a net/http pattern: invalid pattern`},
+		{[]string{"api.example.com"}, `Exclude[0]: "api.example.com" is not a net/http pattern: at offset 0: host/path missing /`},
+		{[]string{"/{x}/{x}"}, `Exclude[0]: "/{x}/{x}" is not a net/http pattern: at offset 5: duplicate wildcard name "x"`},
+		{[]string{"GET /a/../b"}, `Exclude[0]: "GET /a/../b" is not a net/http pattern: at offset 4: non-CONNECT pattern with unclean path can never match`},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.patterns), func(t *testing.T) {
+			_, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: tc.patterns})
+			if !errors.Is(err, jwtauth.ErrConfig) {
+				t.Fatalf("New error %v, want one matching ErrConfig", err)
+			}
+			if !strings.HasSuffix(err.Error(), "invalid config: "+tc.want) {
+				t.Errorf("error %q\nwant   %q", err, "jwtauth: invalid config: "+tc.want)
+			}
+			kitNoFileInError(t, err)
 		})
 	}
 }
@@ -431,6 +478,7 @@ func TestExcludeEverything(t *testing.T) {
 			if !strings.Contains(err.Error(), "InsecureExcludeEverything") {
 				t.Errorf("error %q does not name the way out", err)
 			}
+			kitNoFileInError(t, err)
 		})
 	}
 }
