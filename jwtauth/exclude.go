@@ -10,7 +10,10 @@ import (
 )
 
 // excluder decides which requests skip authentication, with a ServeMux of its
-// own so that Config.Exclude patterns mean exactly what net/http says.
+// own so that Config.Exclude patterns mean exactly what net/http says, for
+// the path as the ServeMux reads it (escaped) and as the handlers behind the
+// middleware read it (decoded): a request is excluded only if both are (see
+// match).
 //
 // ServeMux answers a request that no pattern matches at a cost that grows
 // with the patterns, allocating as it backtracks through its tree. Protected
@@ -45,10 +48,12 @@ type excluded struct{}
 func (excluded) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
 // newExcluder compiles patterns, in the order given, for match. Besides what
-// ServeMux refuses, it refuses a pattern that excludes every request, or
-// every request of a method or a host ("/", "/{rest...}", "GET /",
-// "api.example.com/", "/{tenant}/"), unless insecureAll: a pattern like that
-// turns authentication off for nearly every route, silently.
+// ServeMux refuses, it refuses what patternError says (other routers'
+// syntax, odd methods, paths no excluded request has), and a pattern that
+// excludes every request, or every request of a method or a host ("/",
+// "/{rest...}", "GET /", "api.example.com/", "/{tenant}/"), unless
+// insecureAll: a pattern like that turns authentication off for nearly
+// every route, silently. Its errors name patterns by their index.
 func newExcluder(patterns []string, insecureAll bool) (*excluder, error) {
 	e := &excluder{mux: http.NewServeMux(), hosts: map[string]*segNode{}}
 	for i, p := range patterns {
@@ -220,26 +225,139 @@ func stripHostPort(h string) string {
 }
 
 // patternError says why p is not a pattern newExcluder takes; "" if it is.
-// It asks a ServeMux of p alone, whose panic then tells a parse error, and
-// only that: a conflict, which needs two patterns, is the one error whose
-// message quotes file:line of the registration. A method must be upper
-// case: ServeMux would take "get /x" as a method named "get" that no
-// client sends, and so silently exclude nothing.
-func patternError(p string) (why string) {
-	if method, rest, ok := strings.Cut(p, " "); ok && strings.TrimLeft(rest, " \t") != "" {
-		if method != strings.ToUpper(method) {
-			return fmt.Sprintf("is not a net/http pattern: method %q is not upper case", method)
+// It takes what a ServeMux takes, but for three kinds of pattern that a
+// ServeMux accepts and that, in an Exclude list, exclude nothing or not
+// what they seem to:
+//
+//   - a method that is not an upper-case token followed by exactly one
+//     space: ServeMux takes "get /x" as a method "get" that no client
+//     sends, "GET\t/x" and "GET  /x" as "GET /x", and "BAD METHOD /x" as
+//     host "METHOD " (space included);
+//   - another router's syntax: a segment "*" or "**", or one that starts
+//     with '*' or ':' ("/docs/*", "/posts/:id", "/a/*b"). These are
+//     literals to ServeMux, which match only a request for that very path;
+//     a literal '*' or ':' can be escaped ("%2A", "%3A");
+//   - a path no excluded request has: "//", a "." or ".." segment, or a
+//     literal that decodes to something with '/', '\' or '%' in it.
+//
+// The ServeMux it asks holds p alone, and its panic then tells a parse
+// error, whose message has no location: a conflict, which needs two
+// patterns, is the error whose message quotes file:line.
+func patternError(p string) string {
+	if i := strings.IndexAny(p, " \t"); i >= 0 {
+		method, rest := p[:i], p[i+1:]
+		if p[i] != ' ' || !isMethod(method) || rest == "" || strings.ContainsAny(rest, " \t") {
+			if fix := methodFix(method, rest); fix != "" {
+				return fmt.Sprintf("is not a net/http pattern; write %q", fix)
+			}
+			return `is not a net/http pattern: write "METHOD /path", with an upper-case method and one space, or "/path" for every method`
 		}
 	}
+	if msg := parseError(p); msg != "" {
+		return "is not a net/http pattern: " + msg
+	}
+	_, _, path := splitPattern(p)
+	segs := strings.Split(path[1:], "/")
+	for k, seg := range segs {
+		switch {
+		case seg == "" && k < len(segs)-1:
+			return `can never match: a path with "//" is never excluded`
+		case seg == "*" || seg == "**" || strings.HasPrefix(seg, "*") || strings.HasPrefix(seg, ":"):
+			if fix := routerFix(p, path); fix != "" {
+				return fmt.Sprintf("is not a net/http pattern; write %q", fix)
+			}
+			return fmt.Sprintf(`is not a net/http pattern: %q is another router's syntax; ServeMux writes "{name}" for one segment, "{name...}" or a final "/" for the rest (a literal '*' or ':' is "%%2A" or "%%3A")`, seg)
+		case strings.HasPrefix(seg, "{"):
+			continue
+		}
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			u = seg // ServeMux takes it as it is
+		}
+		switch {
+		case u == "." || u == "..":
+			return `can never match: a path with a "." or ".." segment is never excluded`
+		case strings.Contains(u, "/"):
+			return `can never match: an escaped "/" is a "/" to the handlers, and no excluded path has one inside a segment`
+		case strings.ContainsAny(u, `%\`):
+			return `can never match: no excluded path has a '%' or a '\' once decoded`
+		}
+	}
+	return ""
+}
+
+// isMethod reports whether m is an upper-case token (RFC 9110 §5.6.2).
+func isMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for i := range len(m) {
+		c := m[i]
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// methodFix is the pattern method+rest probably meant, with an upper-case
+// method and one space, if that is one newExcluder takes; "" if not.
+func methodFix(method, rest string) string {
+	rest = strings.TrimLeft(rest, " \t")
+	fix := rest
+	if method != "" {
+		method = strings.ToUpper(method)
+		if !isMethod(method) {
+			return ""
+		}
+		fix = method + " " + rest
+	}
+	if rest == "" || strings.ContainsAny(rest, " \t") || patternError(fix) != "" || excludesAll(fix) != "" {
+		return ""
+	}
+	return fix
+}
+
+// routerFix is ServeMux's spelling of p, whose path is path in another
+// router's syntax: ":id" is "{id}", a final "*" or "**" a final "/", a
+// final "*name" "{name...}". It is "" if there is none, or if the fix
+// would exclude every request.
+func routerFix(p, path string) string {
+	segs := strings.Split(path[1:], "/")
+	for k, seg := range segs {
+		last := k == len(segs)-1
+		switch {
+		case seg == "*" || seg == "**":
+			if !last {
+				return ""
+			}
+			segs[k] = ""
+		case strings.HasPrefix(seg, "*"):
+			if !last {
+				return ""
+			}
+			segs[k] = "{" + seg[1:] + "...}"
+		case strings.HasPrefix(seg, ":"):
+			segs[k] = "{" + seg[1:] + "}"
+		}
+	}
+	fix := strings.TrimSuffix(p, path) + "/" + strings.Join(segs, "/")
+	if patternError(fix) != "" || excludesAll(fix) != "" {
+		return ""
+	}
+	return fix
+}
+
+// parseError is ServeMux's reason to refuse p, alone; "" if it takes it.
+func parseError(p string) (msg string) {
 	defer func() {
 		if v := recover(); v != nil {
-			msg := fmt.Sprint(v)
+			msg = fmt.Sprint(v)
 			msg = strings.TrimPrefix(msg, fmt.Sprintf("parsing %q: ", p))
 			msg = strings.TrimPrefix(msg, "http: ")
 			if strings.Contains(msg, ".go:") {
 				msg = "invalid pattern" // never a path of this machine
 			}
-			why = "is not a net/http pattern: " + msg
 		}
 	}()
 	http.NewServeMux().Handle(p, excluded{})

@@ -183,11 +183,13 @@ func TestExclude(t *testing.T) {
 		{name: "many, POST health", patterns: many, method: "POST", target: "/health"},
 		{name: "many, unknown", patterns: many, target: "/x/y/z"},
 
-		// Patterns that ServeMux accepts but that can match nothing of
-		// these requests: nothing is excluded.
-		{name: "two words before the path", patterns: []string{"BAD METHOD /x"}, target: "/x"},
-		{name: "two spaces after the method", patterns: []string{"GET  /x"}, target: "/x", excluded: true},
+		// Literals that other routers read as syntax: see TestExcludeSyntax.
 		{name: "bracket is a literal", patterns: []string{"/["}, target: "/[", excluded: true},
+		{name: "escaped star is a literal", patterns: []string{"/docs/%2A"}, target: "/docs/*", excluded: true},
+		{name: "escaped star, not a wildcard", patterns: []string{"/docs/%2A"}, target: "/docs/a"},
+		{name: "escaped colon is a literal", patterns: []string{"/posts/%3Aid"}, target: "/posts/:id", excluded: true},
+		{name: "escaped colon, not a wildcard", patterns: []string{"/posts/%3Aid"}, target: "/posts/1"},
+		{name: "colon inside a segment", patterns: []string{"/a:b"}, target: "/a:b", excluded: true},
 		{name: "bracket is not a class", patterns: []string{"/["}, target: "/a"},
 	}
 	for _, tc := range rows {
@@ -394,6 +396,12 @@ func TestExcludeLikeServeMux(t *testing.T) {
 		"/{x...}":          "excludes every request",
 		"api.example.com/": "excludes every request to a host",
 		"get /x":           "ServeMux takes \"get\" as a method no client sends",
+		"GET  /x":          "not one space",
+		"GET\t/x":          "not one space",
+		"BAD METHOD /x":    "host \"METHOD \"",
+		" /x":              "an empty method",
+		"/%zz":             "'%' once decoded",
+		"/a%2fb":           "'/' once decoded",
 	}
 	muxAccepts := func(patterns ...string) (ok bool) {
 		defer func() {
@@ -477,6 +485,102 @@ func TestExcludeEverything(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "InsecureExcludeEverything") {
 				t.Errorf("error %q does not name the way out", err)
+			}
+			kitNoFileInError(t, err)
+		})
+	}
+}
+
+// TestExcludeSyntax: patterns that ServeMux accepts as literals but that
+// are another router's syntax, a method that ServeMux reads in a surprising
+// way, and paths no excluded request has: New refuses them, and shows the
+// net/http spelling when there is one.
+func TestExcludeSyntax(t *testing.T) {
+	const other = "another router's syntax"
+	const method = `write "METHOD /path", with an upper-case method and one space`
+	for _, tc := range []struct {
+		pattern string
+		want    string // in the error after "Exclude[0]: "; "" when New accepts it
+	}{
+		// Other routers' wildcards.
+		{"/docs/*", `"/docs/*" is not a net/http pattern; write "/docs/"`},
+		{"/docs/**", `"/docs/**" is not a net/http pattern; write "/docs/"`},
+		{"/posts/:id", `"/posts/:id" is not a net/http pattern; write "/posts/{id}"`},
+		{"GET /posts/:id/comments/:cid", `write "GET /posts/{id}/comments/{cid}"`},
+		{"/a/*b", `write "/a/{b...}"`},
+		{"/static/*filepath", `write "/static/{filepath...}"`},
+		{"api.example.com/files/*", `write "api.example.com/files/"`},
+		{"POST api.example.com/u/:id/*rest", `write "POST api.example.com/u/{id}/{rest...}"`},
+		{":id", "host/path missing /"},
+		{"/:id", `write "/{id}"`},
+		{"/a/*/b", other},
+		{"/a/**/b", other},
+		{"/a/*b/c", other},
+		{"/*", other},      // "/" would exclude every request
+		{"GET /**", other}, // so would "GET /"
+		{"/{x}/*", other},  // and "/{x}/"
+		{"/static/*.css", other},
+		{"/:id.json", other},
+		{"/:id/:id", other},
+		{"/:", other},
+		{"/*/", other},
+
+		// Methods.
+		{"get /x", `"get /x" is not a net/http pattern; write "GET /x"`},
+		{"Get /x", `write "GET /x"`},
+		{"GET\t/x", `"GET\t/x" is not a net/http pattern; write "GET /x"`},
+		{"GET  /x", `write "GET /x"`},
+		{"GET \t/x", `write "GET /x"`},
+		{" /x", `" /x" is not a net/http pattern; write "/x"`},
+		{"\t/x", `write "/x"`},
+		{"BAD METHOD /x", method},
+		{"GET /x /y", method},
+		{"GET /x\t", method},
+		{"\tGET /x", method},
+		{"/x ", method},
+		{"/{x y}", method},
+		{"GÉT /x", method},
+		{"get /", method}, // "GET /" would exclude everything
+
+		// Paths no excluded request has.
+		{"/a//b", `can never match: a path with "//"`},
+		{"//", `"//"`},
+		{"/a/./b", `a "." or ".." segment`},
+		{"/a/../b", `a "." or ".." segment`},
+		{"/a/%2e%2E/b", `a "." or ".." segment`},
+		{"/a%2Fb", `an escaped "/"`},
+		{"/files/a%2fb/", `an escaped "/"`},
+		{"/100%25", `'%'`},
+		{"/%zz", `'%'`},
+		{"/a%5Cb", `'\'`},
+		{"/a\\b", `'\'`},
+
+		// Accepted.
+		{"/docs/%2A", ""},
+		{"/posts/%3Aid", ""},
+		{"/a*", ""},
+		{"/a:b", ""},
+		{"/x:y/", ""},
+		{"GET /files/{name}", ""},
+		{"M-SEARCH /x", ""},
+		{"GET /{$}", ""},
+		{"/caf%C3%A9/", ""},
+		{"/a%20b", ""},
+		{"CONNECT /x", ""},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.pattern), func(t *testing.T) {
+			_, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: []string{tc.pattern}})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, jwtauth.ErrConfig) {
+				t.Fatalf("New error %v, want one matching ErrConfig", err)
+			}
+			if !strings.Contains(err.Error(), "Exclude[0]: ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
 			}
 			kitNoFileInError(t, err)
 		})
