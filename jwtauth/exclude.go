@@ -10,7 +10,10 @@ import (
 )
 
 // excluder decides which requests skip authentication, with a ServeMux of its
-// own so that Config.Exclude patterns mean exactly what net/http says.
+// own so that Config.Exclude patterns mean exactly what net/http says, for
+// the path as the ServeMux reads it (escaped) and as the handlers behind the
+// middleware read it (decoded): a request is excluded only if both are (see
+// match).
 //
 // ServeMux answers a request that no pattern matches at a cost that grows
 // with the patterns, allocating as it backtracks through its tree. Protected
@@ -44,25 +47,85 @@ type excluded struct{}
 
 func (excluded) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
-func newExcluder(patterns []string) (_ *excluder, err error) {
+// newExcluder compiles patterns, in the order given, for match. Besides what
+// ServeMux refuses, it refuses what patternError says (other routers'
+// syntax, odd methods, paths no excluded request has), and a pattern that
+// excludes every request, or every request of a method or a host ("/",
+// "/{rest...}", "GET /", "api.example.com/", "/{tenant}/"), unless
+// insecureAll: a pattern like that turns authentication off for nearly
+// every route, silently. Its errors name patterns by their index.
+func newExcluder(patterns []string, insecureAll bool) (*excluder, error) {
 	e := &excluder{mux: http.NewServeMux(), hosts: map[string]*segNode{}}
 	for i, p := range patterns {
-		if err := register(e.mux, p, excluded{}); err != nil {
-			return nil, configError("Exclude[%d]: %v", i, err)
+		if why := patternError(p); why != "" {
+			return nil, configError("Exclude[%d]: %q %s", i, p, why)
+		}
+		if !insecureAll {
+			if why := excludesAll(p); why != "" {
+				return nil, configError("Exclude[%d]: %q %s", i, p, why)
+			}
+		}
+		if !register(e.mux, p) {
+			return nil, conflictError(patterns, i)
 		}
 		e.index(p)
 	}
 	return e, nil
 }
 
-// index adds pattern p, which ServeMux accepted, to the segment tree. It
-// splits p as ServeMux does: "[METHOD ][HOST]/[PATH]".
-func (e *excluder) index(p string) {
+// splitPattern splits p as ServeMux does: "[METHOD ][HOST]/[PATH]". The
+// path is "" when p has no '/'.
+func splitPattern(p string) (method, host, path string) {
 	if i := strings.IndexAny(p, " \t"); i >= 0 {
-		p = strings.TrimLeft(p[i+1:], " \t")
+		method, p = p[:i], strings.TrimLeft(p[i+1:], " \t")
 	}
 	i := strings.IndexByte(p, '/')
-	host, path := p[:i], p[i:]
+	if i < 0 {
+		return method, p, ""
+	}
+	return method, p[:i], p[i:]
+}
+
+// excludesAll says how p excludes every request of its method and host, or
+// every one below a path of wildcards only; "" if it does not. Such a
+// pattern has no literal segment and ends in a subtree: "/", "/{rest...}",
+// "/{tenant}/".
+func excludesAll(p string) string {
+	method, host, path := splitPattern(p)
+	if path == "" {
+		return ""
+	}
+	segs := strings.Split(path[1:], "/")
+	last := segs[len(segs)-1]
+	if last != "" && !strings.HasSuffix(last, "...}") {
+		return ""
+	}
+	for _, seg := range segs[:len(segs)-1] {
+		if !strings.HasPrefix(seg, "{") {
+			return ""
+		}
+	}
+	var scope string
+	if host != "" {
+		scope += " to " + host
+	}
+	switch method {
+	case "":
+	case http.MethodGet:
+		scope += " with GET or HEAD"
+	default:
+		scope += " with " + method
+	}
+	if len(segs) == 1 {
+		root := strings.TrimSuffix(p, path) + "/{$}"
+		return fmt.Sprintf("excludes every request%s, which turns authentication off; write %q to exclude the root only, or set InsecureExcludeEverything", scope, root)
+	}
+	return fmt.Sprintf("excludes every request%s below %q, which turns authentication off for nearly every route; begin the path with a literal segment, or set InsecureExcludeEverything", scope, path)
+}
+
+// index adds pattern p, which ServeMux accepted, to the segment tree.
+func (e *excluder) index(p string) {
+	_, host, path := splitPattern(p)
 	n := e.hosts[host]
 	if n == nil {
 		n = new(segNode)
@@ -161,23 +224,174 @@ func stripHostPort(h string) string {
 	return host
 }
 
-// register adds one pattern, turning ServeMux's panic on an invalid or
-// conflicting pattern into an error. A method must be upper case: ServeMux
-// would take "get /x" as a method named "get" that no client sends, and so
-// silently exclude nothing.
-func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
-	if method, rest, ok := strings.Cut(pattern, " "); ok && strings.TrimLeft(rest, " \t") != "" {
-		if method != strings.ToUpper(method) {
-			return fmt.Errorf("method %q is not upper case", method)
+// patternError says why p is not a pattern newExcluder takes; "" if it is.
+// It takes what a ServeMux takes, but for three kinds of pattern that a
+// ServeMux accepts and that, in an Exclude list, exclude nothing or not
+// what they seem to:
+//
+//   - a method that is not an upper-case token followed by exactly one
+//     space: ServeMux takes "get /x" as a method "get" that no client
+//     sends, "GET\t/x" and "GET  /x" as "GET /x", and "BAD METHOD /x" as
+//     host "METHOD " (space included);
+//   - another router's syntax: a segment "*" or "**", or one that starts
+//     with '*' or ':' ("/docs/*", "/posts/:id", "/a/*b"). These are
+//     literals to ServeMux, which match only a request for that very path;
+//     a literal '*' or ':' can be escaped ("%2A", "%3A");
+//   - a path no excluded request has: "//", a "." or ".." segment, or a
+//     literal that decodes to something with '/', '\' or '%' in it.
+//
+// The ServeMux it asks holds p alone, and its panic then tells a parse
+// error, whose message has no location: a conflict, which needs two
+// patterns, is the error whose message quotes file:line.
+func patternError(p string) string {
+	if i := strings.IndexAny(p, " \t"); i >= 0 {
+		method, rest := p[:i], p[i+1:]
+		if p[i] != ' ' || !isMethod(method) || rest == "" || strings.ContainsAny(rest, " \t") {
+			if fix := methodFix(method, rest); fix != "" {
+				return fmt.Sprintf("is not a net/http pattern; write %q", fix)
+			}
+			return `is not a net/http pattern: write "METHOD /path", with an upper-case method and one space, or "/path" for every method`
 		}
 	}
+	if msg := parseError(p); msg != "" {
+		return "is not a net/http pattern: " + msg
+	}
+	_, _, path := splitPattern(p)
+	segs := strings.Split(path[1:], "/")
+	for k, seg := range segs {
+		switch {
+		case seg == "" && k < len(segs)-1:
+			return `can never match: a path with "//" is never excluded`
+		case seg == "*" || seg == "**" || strings.HasPrefix(seg, "*") || strings.HasPrefix(seg, ":"):
+			if fix := routerFix(p, path); fix != "" {
+				return fmt.Sprintf("is not a net/http pattern; write %q", fix)
+			}
+			return fmt.Sprintf(`is not a net/http pattern: %q is another router's syntax; ServeMux writes "{name}" for one segment, "{name...}" or a final "/" for the rest (a literal '*' or ':' is "%%2A" or "%%3A")`, seg)
+		case strings.HasPrefix(seg, "{"):
+			continue
+		}
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			u = seg // ServeMux takes it as it is
+		}
+		switch {
+		case u == "." || u == "..":
+			return `can never match: a path with a "." or ".." segment is never excluded`
+		case strings.Contains(u, "/"):
+			return `can never match: an escaped "/" is a "/" to the handlers, and no excluded path has one inside a segment`
+		case strings.ContainsAny(u, `%\`):
+			return `can never match: no excluded path has a '%' or a '\' once decoded`
+		}
+	}
+	return ""
+}
+
+// isMethod reports whether m is an upper-case token (RFC 9110 §5.6.2).
+func isMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for i := range len(m) {
+		c := m[i]
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// methodFix is the pattern method+rest probably meant, with an upper-case
+// method and one space, if that is one newExcluder takes; "" if not.
+func methodFix(method, rest string) string {
+	rest = strings.TrimLeft(rest, " \t")
+	fix := rest
+	if method != "" {
+		method = strings.ToUpper(method)
+		if !isMethod(method) {
+			return ""
+		}
+		fix = method + " " + rest
+	}
+	if rest == "" || strings.ContainsAny(rest, " \t") || patternError(fix) != "" || excludesAll(fix) != "" {
+		return ""
+	}
+	return fix
+}
+
+// routerFix is ServeMux's spelling of p, whose path is path in another
+// router's syntax: ":id" is "{id}", a final "*" or "**" a final "/", a
+// final "*name" "{name...}". It is "" if there is none, or if the fix
+// would exclude every request.
+func routerFix(p, path string) string {
+	segs := strings.Split(path[1:], "/")
+	for k, seg := range segs {
+		last := k == len(segs)-1
+		switch {
+		case seg == "*" || seg == "**":
+			if !last {
+				return ""
+			}
+			segs[k] = ""
+		case strings.HasPrefix(seg, "*"):
+			if !last {
+				return ""
+			}
+			segs[k] = "{" + seg[1:] + "...}"
+		case strings.HasPrefix(seg, ":"):
+			segs[k] = "{" + seg[1:] + "}"
+		}
+	}
+	fix := strings.TrimSuffix(p, path) + "/" + strings.Join(segs, "/")
+	if patternError(fix) != "" || excludesAll(fix) != "" {
+		return ""
+	}
+	return fix
+}
+
+// parseError is ServeMux's reason to refuse p, alone; "" if it takes it.
+func parseError(p string) (msg string) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("%v", v)
+			msg = fmt.Sprint(v)
+			msg = strings.TrimPrefix(msg, fmt.Sprintf("parsing %q: ", p))
+			msg = strings.TrimPrefix(msg, "http: ")
+			if strings.Contains(msg, ".go:") {
+				msg = "invalid pattern" // never a path of this machine
+			}
 		}
 	}()
-	mux.Handle(pattern, h)
-	return nil
+	http.NewServeMux().Handle(p, excluded{})
+	return ""
+}
+
+// register adds p, which ServeMux parses, to mux; false if p conflicts with
+// a pattern mux has.
+func register(mux *http.ServeMux, p string) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	mux.Handle(p, excluded{})
+	return true
+}
+
+// conflictError is the error for patterns[i], which conflicts with an
+// earlier pattern: ServeMux's own message would show the file and line of
+// the registration, inside this package.
+func conflictError(patterns []string, i int) error {
+	p := patterns[i]
+	for j, q := range patterns[:i] {
+		if q == p {
+			return configError("Exclude[%d]: %q repeats Exclude[%d]", i, p, j)
+		}
+		mux := http.NewServeMux()
+		mux.Handle(q, excluded{})
+		if !register(mux, p) {
+			return configError("Exclude[%d]: %q conflicts with Exclude[%d] %q", i, p, j, q)
+		}
+	}
+	return configError("Exclude[%d]: %q conflicts with an earlier pattern", i, p)
 }
 
 // match reports whether r is excluded.

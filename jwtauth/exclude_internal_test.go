@@ -18,12 +18,12 @@ var excludePatternSets = [][]string{
 	{"/"},
 	{"/{id}"},
 	{"/{rest...}"},
-	{"GET /health", "POST /login", "/public/", "/caf%C3%A9/", "/a%2Fb/x"},
+	{"GET /health", "POST /login", "/public/", "/caf%C3%A9/", "/a%2Cb/x"},
 	{"api.example.com/", "GET /docs/"},
 	{"api.example.com/{$}", "static.example.com/assets/", "/login"},
 	{"example.com/items", "/x/{id}/y"},
-	{"/%zz/"},
-	{"GET\t/tab", "DELETE  /spaces/"},
+	{"/%7Ezz/"},
+	{"GET /tab", "DELETE /spaces/"},
 	{"GET /files/{name}", "/docs/{rest...}", "/a/{x}/c"},
 	{"h.example/files/{name}", "/files/{dir}/{name}"},
 }
@@ -54,6 +54,7 @@ var excludeRequests = []struct{ method, target, host string }{
 	{"GET", "/files/%2e%2e", ""}, {"GET", "/files/%2E%2e%2Fadmin", ""}, {"GET", "/files/a%2F", ""},
 	{"GET", "/docs/a%2Fb", ""}, {"GET", "/docs/a%2F..%2F..%2Fadmin", ""}, {"GET", "/a/b%2Fc/c", ""},
 	{"GET", "/a%2Fb/c", ""}, {"GET", "/files/%61.txt", ""}, {"CONNECT", "/files/a%2Fb", ""},
+	{"GET", "/a,b/x", ""}, {"GET", "/a%2Cb/x", ""}, {"GET", "/a%2cb/x", ""}, {"GET", "/~zz/", ""}, {"GET", "/%7Ezz/a", ""},
 	{"GET", "/login%2F", ""}, {"GET", "/public%2Fa", ""}, {"GET", "/public/a%2Fb", ""},
 }
 
@@ -94,10 +95,11 @@ func withPathOnly(r *http.Request) *http.Request {
 }
 
 // The segment tree only ever saves work: with it, every request is excluded
-// exactly when a ServeMux of the patterns alone excludes it.
+// exactly when a ServeMux of the patterns alone excludes it. The sets include
+// patterns that exclude everything, so they need insecureAll.
 func TestExcludeIndexAgreesWithServeMux(t *testing.T) {
 	for _, patterns := range excludePatternSets {
-		e, err := newExcluder(patterns)
+		e, err := newExcluder(patterns, true)
 		if err != nil {
 			t.Fatalf("%q: %v", patterns, err)
 		}
@@ -137,7 +139,7 @@ func FuzzExcludeIndex(f *testing.F) {
 	var excluders []*excluder
 	var plains []plainMux
 	for _, patterns := range excludePatternSets {
-		e, err := newExcluder(patterns)
+		e, err := newExcluder(patterns, true)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -184,7 +186,7 @@ func checkDecodedExcluded(t *testing.T, patterns []string, e *excluder, plain pl
 // The rule against encoded separators holds for every test request.
 func TestExcludeDecodedPathExcluded(t *testing.T) {
 	for _, patterns := range excludePatternSets {
-		e, err := newExcluder(patterns)
+		e, err := newExcluder(patterns, true)
 		if err != nil {
 			t.Fatalf("%q: %v", patterns, err)
 		}
@@ -199,7 +201,7 @@ func TestExcludeDecodedPathExcluded(t *testing.T) {
 // The index prunes: a protected request whose segments no pattern could
 // match never reaches the ServeMux, even under a segment patterns share.
 func TestExcludeIndexPrunes(t *testing.T) {
-	e, err := newExcluder([]string{"GET /{$}", "/login", "/static/", "api.example.com/", "GET /api/{id}/x", "/items/public/", "/things/{id}/doc/{$}"})
+	e, err := newExcluder([]string{"GET /{$}", "/login", "/static/", "api.example.com/", "GET /api/{id}/x", "/items/public/", "/things/{id}/doc/{$}"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +227,33 @@ func TestExcludeIndexPrunes(t *testing.T) {
 	} {
 		if e.mayMatch(excludeRequest("GET", tc.target, tc.host)) != tc.may {
 			t.Errorf("mayMatch(%s, host %q) = %v", tc.target, tc.host, !tc.may)
+		}
+	}
+}
+
+// insecureAll lets through the patterns that exclude everything, and they
+// then do; without it, newExcluder refuses them.
+func TestExcludeInsecureAll(t *testing.T) {
+	for _, tc := range []struct {
+		pattern        string
+		method, target string
+		host           string
+	}{
+		{"/", "POST", "/admin/users", ""},
+		{"/{rest...}", "DELETE", "/admin", ""},
+		{"GET /", "HEAD", "/admin", ""},
+		{"api.example.com/", "PUT", "/admin", "api.example.com"},
+		{"/{tenant}/", "GET", "/acme/admin", ""},
+	} {
+		if _, err := newExcluder([]string{tc.pattern}, false); err == nil {
+			t.Errorf("%q accepted without insecureAll", tc.pattern)
+		}
+		e, err := newExcluder([]string{tc.pattern}, true)
+		if err != nil {
+			t.Fatalf("%q with insecureAll: %v", tc.pattern, err)
+		}
+		if !e.match(excludeRequest(tc.method, tc.target, tc.host)) {
+			t.Errorf("%q with insecureAll: %s %s not excluded", tc.pattern, tc.method, tc.target)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -182,11 +183,13 @@ func TestExclude(t *testing.T) {
 		{name: "many, POST health", patterns: many, method: "POST", target: "/health"},
 		{name: "many, unknown", patterns: many, target: "/x/y/z"},
 
-		// Patterns that ServeMux accepts but that can match nothing of
-		// these requests: nothing is excluded.
-		{name: "two words before the path", patterns: []string{"BAD METHOD /x"}, target: "/x"},
-		{name: "two spaces after the method", patterns: []string{"GET  /x"}, target: "/x", excluded: true},
+		// Literals that other routers read as syntax: see TestExcludeSyntax.
 		{name: "bracket is a literal", patterns: []string{"/["}, target: "/[", excluded: true},
+		{name: "escaped star is a literal", patterns: []string{"/docs/%2A"}, target: "/docs/*", excluded: true},
+		{name: "escaped star, not a wildcard", patterns: []string{"/docs/%2A"}, target: "/docs/a"},
+		{name: "escaped colon is a literal", patterns: []string{"/posts/%3Aid"}, target: "/posts/:id", excluded: true},
+		{name: "escaped colon, not a wildcard", patterns: []string{"/posts/%3Aid"}, target: "/posts/1"},
+		{name: "colon inside a segment", patterns: []string{"/a:b"}, target: "/a:b", excluded: true},
 		{name: "bracket is not a class", patterns: []string{"/["}, target: "/a"},
 	}
 	for _, tc := range rows {
@@ -329,18 +332,76 @@ func TestExcludeConfigErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), "Exclude[") {
 				t.Errorf("error %q does not name the field", err)
 			}
+			kitNoFileInError(t, err)
+		})
+	}
+}
+
+// kitNoFileInError fails if err quotes a source file or a directory of this
+// machine, as ServeMux's conflict messages do ("registered at
+// /usr/local/go/src/...:123").
+func kitNoFileInError(t *testing.T, err error) {
+	t.Helper()
+	msg := err.Error()
+	for _, bad := range []string{".go:", "/usr/", runtime.GOROOT(), "registered at", "\n"} {
+		if bad != "" && strings.Contains(msg, bad) {
+			t.Errorf("error %q contains %q", msg, bad)
+		}
+	}
+}
+
+// TestExcludeErrorMessages: an invalid or conflicting pattern gives a short
+// message that names the patterns by index, and nothing of the library's
+// files.
+func TestExcludeErrorMessages(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		want     string // the message after "invalid config: "
+	}{
+		{[]string{"/a/{y}", "/a/{x}"}, `Exclude[1]: "/a/{x}" conflicts with Exclude[0] "/a/{y}"`},
+		{[]string{"/ok", "/a/{x}", "/{y}/b"}, `Exclude[2]: "/{y}/b" conflicts with Exclude[1] "/a/{x}"`},
+		{[]string{"GET /{x}", "/login"}, `Exclude[1]: "/login" conflicts with Exclude[0] "GET /{x}"`},
+		{[]string{"/x/", "/x/{y...}"}, `Exclude[1]: "/x/{y...}" conflicts with Exclude[0] "/x/"`},
+		{[]string{"/login", "/static/", "/login"}, `Exclude[2]: "/login" repeats Exclude[0]`},
+		{[]string{"/ok", "/{"}, `Exclude[1]: "/{" is not a net/http pattern: at offset 1: bad wildcard segment (must end with '}')`},
+		{[]string{""}, `Exclude[0]: "" is not a net/http pattern: invalid pattern`},
+		{[]string{"api.example.com"}, `Exclude[0]: "api.example.com" is not a net/http pattern: at offset 0: host/path missing /`},
+		{[]string{"/{x}/{x}"}, `Exclude[0]: "/{x}/{x}" is not a net/http pattern: at offset 5: duplicate wildcard name "x"`},
+		{[]string{"GET /a/../b"}, `Exclude[0]: "GET /a/../b" is not a net/http pattern: at offset 4: non-CONNECT pattern with unclean path can never match`},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.patterns), func(t *testing.T) {
+			_, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: tc.patterns})
+			if !errors.Is(err, jwtauth.ErrConfig) {
+				t.Fatalf("New error %v, want one matching ErrConfig", err)
+			}
+			if !strings.HasSuffix(err.Error(), "invalid config: "+tc.want) {
+				t.Errorf("error %q\nwant   %q", err, "jwtauth: invalid config: "+tc.want)
+			}
+			kitNoFileInError(t, err)
 		})
 	}
 }
 
 // TestExcludeLikeServeMux: New rejects exactly the patterns, and the pairs of
-// patterns, that ServeMux rejects, and also those with a lower-case method,
-// which ServeMux takes as a method no client sends.
+// patterns, that ServeMux rejects, and also those that New refuses on
+// purpose: the candidates in refused.
 func TestExcludeLikeServeMux(t *testing.T) {
 	candidates := []string{
 		"", "/", "/x", "/x/", "GET /x", "GET  /x", "GET\t/x", "get /x", "BAD METHOD /x", "/[", "x", "GET",
 		"/{", "/{x}", "/{x...}", "/{$}", "GET /{$}", "/{x}/{x}", "/a/{x...}/b", "/{x y}", "/x ", " /x",
 		"api.example.com/", "GET api.example.com/x", "/%zz", "/a%2fb", "CONNECT /x", "/\x00", "/é",
+	}
+	refused := map[string]string{
+		"/":                "excludes every request",
+		"/{x...}":          "excludes every request",
+		"api.example.com/": "excludes every request to a host",
+		"get /x":           "ServeMux takes \"get\" as a method no client sends",
+		"GET  /x":          "not one space",
+		"GET\t/x":          "not one space",
+		"BAD METHOD /x":    "host \"METHOD \"",
+		" /x":              "an empty method",
+		"/%zz":             "'%' once decoded",
+		"/a%2fb":           "'/' once decoded",
 	}
 	muxAccepts := func(patterns ...string) (ok bool) {
 		defer func() {
@@ -354,18 +415,16 @@ func TestExcludeLikeServeMux(t *testing.T) {
 		}
 		return true
 	}
-	lowerMethod := func(patterns ...string) bool {
-		for _, p := range patterns {
-			if m, rest, ok := strings.Cut(p, " "); ok && strings.TrimLeft(rest, " \t") != "" && m != strings.ToUpper(m) {
-				return true
-			}
-		}
-		return false
-	}
 	check := func(patterns ...string) {
 		_, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: patterns})
-		if want := muxAccepts(patterns...) && !lowerMethod(patterns...); (err == nil) != want {
-			t.Errorf("%q: New error %v, ServeMux accepts: %v", patterns, err, want)
+		want := muxAccepts(patterns...)
+		for _, p := range patterns {
+			if refused[p] != "" {
+				want = false
+			}
+		}
+		if (err == nil) != want {
+			t.Errorf("%q: New error %v, want accepted: %v", patterns, err, want)
 		}
 	}
 	for _, a := range candidates {
@@ -373,6 +432,158 @@ func TestExcludeLikeServeMux(t *testing.T) {
 		for _, b := range candidates {
 			check(a, b)
 		}
+	}
+}
+
+// TestExcludeEverything: a pattern that excludes every request, of every
+// method or one, to every host or one, or every request below a path of
+// wildcards, would turn authentication off while looking like an exception:
+// New refuses it, and says how to exclude the root only.
+func TestExcludeEverything(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		want     string // in the error; "" when New accepts the patterns
+	}{
+		{[]string{"/"}, `"/" excludes every request, which turns authentication off; write "/{$}" to exclude the root only, or set InsecureExcludeEverything`},
+		{[]string{"/{p...}"}, `write "/{$}"`},
+		{[]string{"GET /"}, `"GET /" excludes every request with GET or HEAD, which turns authentication off; write "GET /{$}"`},
+		{[]string{"HEAD /{a...}"}, `with HEAD, which`},
+		{[]string{"POST /"}, `with POST,`},
+		{[]string{"CONNECT /"}, "excludes every request"},
+		{[]string{"example.com/"}, `"example.com/" excludes every request to example.com, which turns authentication off; write "example.com/{$}"`},
+		{[]string{"GET example.com/{rest...}"}, `to example.com with GET or HEAD`},
+		{[]string{"/{tenant}/"}, `below "/{tenant}/", which turns authentication off for nearly every route`},
+		{[]string{"/{a}/{b}/{c...}"}, `below "/{a}/{b}/{c...}"`},
+		{[]string{"GET /{id}/"}, "excludes every request with GET or HEAD below"},
+		{[]string{"/login", "/"}, "Exclude[1]: "},
+		{[]string{"GET /{$}", "/login", "GET /"}, "Exclude[2]: "},
+
+		// Root only, one segment, or under a literal: accepted.
+		{[]string{"/{$}"}, ""},
+		{[]string{"GET /{$}"}, ""},
+		{[]string{"example.com/{$}"}, ""},
+		{[]string{"/{id}"}, ""},
+		{[]string{"/{id}/{$}"}, ""},
+		{[]string{"/a/"}, ""},
+		{[]string{"/{tenant}/public/"}, ""},
+		{[]string{"/{tenant}/public/{rest...}"}, ""},
+		{[]string{"example.com/public/"}, ""},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.patterns), func(t *testing.T) {
+			m, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: tc.patterns})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if m != nil || !errors.Is(err, jwtauth.ErrConfig) {
+				t.Fatalf("New = %v, %v; want an error matching ErrConfig", m, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), "InsecureExcludeEverything") {
+				t.Errorf("error %q does not name the way out", err)
+			}
+			kitNoFileInError(t, err)
+		})
+	}
+}
+
+// TestExcludeSyntax: patterns that ServeMux accepts as literals but that
+// are another router's syntax, a method that ServeMux reads in a surprising
+// way, and paths no excluded request has: New refuses them, and shows the
+// net/http spelling when there is one.
+func TestExcludeSyntax(t *testing.T) {
+	const other = "another router's syntax"
+	const method = `write "METHOD /path", with an upper-case method and one space`
+	for _, tc := range []struct {
+		pattern string
+		want    string // in the error after "Exclude[0]: "; "" when New accepts it
+	}{
+		// Other routers' wildcards.
+		{"/docs/*", `"/docs/*" is not a net/http pattern; write "/docs/"`},
+		{"/docs/**", `"/docs/**" is not a net/http pattern; write "/docs/"`},
+		{"/posts/:id", `"/posts/:id" is not a net/http pattern; write "/posts/{id}"`},
+		{"GET /posts/:id/comments/:cid", `write "GET /posts/{id}/comments/{cid}"`},
+		{"/a/*b", `write "/a/{b...}"`},
+		{"/static/*filepath", `write "/static/{filepath...}"`},
+		{"api.example.com/files/*", `write "api.example.com/files/"`},
+		{"POST api.example.com/u/:id/*rest", `write "POST api.example.com/u/{id}/{rest...}"`},
+		{":id", "host/path missing /"},
+		{"/:id", `write "/{id}"`},
+		{"/a/*/b", other},
+		{"/a/**/b", other},
+		{"/a/*b/c", other},
+		{"/*", other},      // "/" would exclude every request
+		{"GET /**", other}, // so would "GET /"
+		{"/{x}/*", other},  // and "/{x}/"
+		{"/static/*.css", other},
+		{"/:id.json", other},
+		{"/:id/:id", other},
+		{"/:", other},
+		{"/*/", other},
+
+		// Methods.
+		{"get /x", `"get /x" is not a net/http pattern; write "GET /x"`},
+		{"Get /x", `write "GET /x"`},
+		{"GET\t/x", `"GET\t/x" is not a net/http pattern; write "GET /x"`},
+		{"GET  /x", `write "GET /x"`},
+		{"GET \t/x", `write "GET /x"`},
+		{" /x", `" /x" is not a net/http pattern; write "/x"`},
+		{"\t/x", `write "/x"`},
+		{"BAD METHOD /x", method},
+		{"GET /x /y", method},
+		{"GET /x\t", method},
+		{"\tGET /x", method},
+		{"/x ", method},
+		{"/{x y}", method},
+		{"GÉT /x", method},
+		{"get /", method}, // "GET /" would exclude everything
+
+		// Paths no excluded request has.
+		{"/a//b", `can never match: a path with "//"`},
+		{"//", `"//"`},
+		{"/a/./b", `a "." or ".." segment`},
+		{"/a/../b", `a "." or ".." segment`},
+		{"/a/%2e%2E/b", `a "." or ".." segment`},
+		{"/a%2Fb", `an escaped "/"`},
+		{"/files/a%2fb/", `an escaped "/"`},
+		{"/100%25", `'%'`},
+		{"/%zz", `'%'`},
+		{"/a%5Cb", `'\'`},
+		{"/a\\b", `'\'`},
+
+		// Accepted.
+		{"/docs/%2A", ""},
+		{"/posts/%3Aid", ""},
+		{"/a*", ""},
+		{"/a:b", ""},
+		{"/x:y/", ""},
+		{"GET /files/{name}", ""},
+		{"M-SEARCH /x", ""},
+		{"GET /{$}", ""},
+		{"/caf%C3%A9/", ""},
+		{"/a%20b", ""},
+		{"CONNECT /x", ""},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.pattern), func(t *testing.T) {
+			_, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: []string{tc.pattern}})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, jwtauth.ErrConfig) {
+				t.Fatalf("New error %v, want one matching ErrConfig", err)
+			}
+			if !strings.Contains(err.Error(), "Exclude[0]: ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			kitNoFileInError(t, err)
+		})
 	}
 }
 
