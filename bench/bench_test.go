@@ -194,7 +194,7 @@ func exclusionPatterns(n int, base string) []string {
 		case 2:
 			ps[i] = fmt.Sprintf("%s/login/%d", base, i)
 		case 3:
-			ps[i] = fmt.Sprintf("static%d.example.com%s/", i, base)
+			ps[i] = fmt.Sprintf("static%d.example.com%s/assets/", i, base)
 		}
 	}
 	return ps

@@ -383,3 +383,20 @@ func TestAttackStoreErrorNotLogged(t *testing.T) {
 		t.Errorf("log %s: want the fixed reason %q", buf.String(), jwtauth.ErrStore)
 	}
 }
+
+// TestInsecureExcludeEverything: a pattern that excludes every request needs
+// the option by name; with it, the pattern works as ServeMux says.
+func TestInsecureExcludeEverything(t *testing.T) {
+	for _, p := range []string{"/", "GET /", "/{p...}"} {
+		if _, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: []string{p}}); !errors.Is(err, jwtauth.ErrConfig) {
+			t.Errorf("%q accepted without InsecureExcludeEverything: %v", p, err)
+		}
+		m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Exclude: []string{p}, InsecureExcludeEverything: true})
+		probe := &kitProbe{}
+		w := httptest.NewRecorder()
+		m.Handler(probe).ServeHTTP(w, kitReq("GET", "/anything", nil))
+		if probe.reached != 1 {
+			t.Errorf("%q with InsecureExcludeEverything: %d, not excluded", p, w.Code)
+		}
+	}
+}

@@ -43,7 +43,7 @@ func New(cfg Config) (*Middleware, error) {
 		m.cache = newTokenCache(cfg.CacheSize)
 	}
 	if len(cfg.Exclude) > 0 {
-		if m.exclude, err = newExcluder(cfg.Exclude, false); err != nil {
+		if m.exclude, err = newExcluder(cfg.Exclude, cfg.InsecureExcludeEverything); err != nil {
 			return nil, err
 		}
 	}
