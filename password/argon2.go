@@ -20,7 +20,7 @@ func (h *Hasher) hashArgon2id(ctx context.Context, c *config, pw string) (string
 	defer clear(secret)
 	var key []byte
 	err := h.compute(ctx, func() {
-		key = argon2.IDKey(secret, salt, c.time, c.memory, c.threads, uint32(c.keyLen))
+		key = h.argon2(algArgon2id, secret, salt, c.time, c.memory, c.threads, c.keyLen)
 	})
 	if err != nil {
 		return "", err
@@ -32,20 +32,31 @@ func (h *Hasher) hashArgon2id(ctx context.Context, c *config, pw string) (string
 // parameters, at p's key length, and compares in constant time. parse has
 // already bounded every parameter.
 func (h *Hasher) verifyArgon2(ctx context.Context, pw string, p *parsed) (bool, error) {
-	derive := argon2.IDKey
-	if p.alg == algArgon2i {
-		derive = argon2.Key
-	}
-	secret := []byte(pw)
-	defer clear(secret)
-	var key []byte
-	err := h.compute(ctx, func() {
-		key = derive(secret, p.salt[:p.saltLen], p.time, p.memory, p.threads, uint32(p.keyLen))
-	})
+	var ok bool
+	err := h.compute(ctx, func() { ok = h.compareArgon2(pw, p) })
 	if err != nil {
 		return false, err
 	}
-	return subtle.ConstantTimeCompare(key, p.key[:p.keyLen]) == 1, nil
+	return ok, nil
+}
+
+// compareArgon2 is verifyArgon2 for a caller that holds a slot.
+func (h *Hasher) compareArgon2(pw string, p *parsed) bool {
+	secret := []byte(pw)
+	defer clear(secret)
+	key := h.argon2(p.alg, secret, p.salt[:p.saltLen], p.time, p.memory, p.threads, p.keyLen)
+	return subtle.ConstantTimeCompare(key, p.key[:p.keyLen]) == 1
+}
+
+// argon2 runs one argon2id or argon2i computation and counts its work, m×t
+// KiB passes. The caller holds a slot.
+func (h *Hasher) argon2(a alg, secret, salt []byte, time, memory uint32, threads uint8, keyLen int) []byte {
+	h.started.Add(1)
+	h.argon2Work.Add(int64(memory) * int64(time))
+	if a == algArgon2i {
+		return argon2.Key(secret, salt, time, memory, threads, uint32(keyLen))
+	}
+	return argon2.IDKey(secret, salt, time, memory, threads, uint32(keyLen))
 }
 
 // randomBytes fills b from crypto/rand.

@@ -64,7 +64,7 @@ func (h *Hasher) hashBcrypt(ctx context.Context, c *config, pw string) (string, 
 	defer clear(secret)
 	var out []byte
 	var err error
-	if cerr := h.compute(ctx, func() { out, err = bcrypt.GenerateFromPassword(secret, c.bcryptCost) }); cerr != nil {
+	if cerr := h.compute(ctx, func() { out, err = h.bcryptGenerate(secret, c.bcryptCost) }); cerr != nil {
 		return "", cerr
 	}
 	if err != nil {
@@ -77,16 +77,24 @@ func (h *Hasher) hashBcrypt(ctx context.Context, c *config, pw string) (string, 
 // Passwords over 72 bytes are refused rather than truncated (see the package
 // documentation). A NUL byte is hashed like any other byte, so it never
 // truncates the comparison.
-func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string) (bool, error) {
+func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string, p *parsed) (bool, error) {
 	if len(pw) > bcryptMaxInput {
 		return false, errBcryptTooLong
 	}
-	secret := []byte(pw)
-	defer clear(secret)
+	var ok bool
 	var err error
-	if cerr := h.compute(ctx, func() { err = bcrypt.CompareHashAndPassword([]byte(hash), secret) }); cerr != nil {
+	if cerr := h.compute(ctx, func() { ok, err = h.compareBcrypt(pw, hash, p.cost) }); cerr != nil {
 		return false, cerr
 	}
+	return ok, err
+}
+
+// compareBcrypt is verifyBcrypt for a caller that holds a slot and has
+// checked the password's length.
+func (h *Hasher) compareBcrypt(pw, hash string, cost int) (bool, error) {
+	secret := []byte(pw)
+	defer clear(secret)
+	err := h.bcryptCompare([]byte(hash), secret, cost)
 	switch {
 	case err == nil:
 		return true, nil
@@ -95,6 +103,22 @@ func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string) (bool, error
 	}
 	// Unreachable after parseBcrypt; x/crypto's error may quote the hash.
 	return false, fmt.Errorf("%w: rejected by bcrypt", ErrInvalidHash)
+}
+
+// bcryptCompare runs one bcrypt verification of a hash at cost and counts
+// its work, 2^cost key expansions. The caller holds a slot.
+func (h *Hasher) bcryptCompare(hash, secret []byte, cost int) error {
+	h.started.Add(1)
+	h.bcryptWork.Add(1 << cost)
+	return bcrypt.CompareHashAndPassword(hash, secret)
+}
+
+// bcryptGenerate runs one bcrypt hashing at cost and counts its work. The
+// caller holds a slot.
+func (h *Hasher) bcryptGenerate(secret []byte, cost int) ([]byte, error) {
+	h.started.Add(1)
+	h.bcryptWork.Add(1 << cost)
+	return bcrypt.GenerateFromPassword(secret, cost)
 }
 
 // dummyBcrypt returns a $2a$ hash at cost with a random salt and a random

@@ -158,11 +158,14 @@ type Hasher struct {
 	dummy     string
 	dummyErr  error
 
-	// Instrumentation read by tests: computations running now, the most
-	// ever running at once, and the number ever started.
-	inFlight atomic.Int64
-	peak     atomic.Int64
-	started  atomic.Int64
+	// Instrumentation read by tests: slots in use now, the most ever in use
+	// at once, the number of computations ever started, and their work:
+	// argon2 KiB passes (m×t) and bcrypt key expansions (2^cost).
+	inFlight   atomic.Int64
+	peak       atomic.Int64
+	started    atomic.Int64
+	argon2Work atomic.Int64
+	bcryptWork atomic.Int64
 }
 
 // config is a Hasher's validated, immutable parameters.
@@ -300,7 +303,7 @@ func (h *Hasher) Verify(ctx context.Context, pw, hash string) (bool, error) {
 		return false, err
 	}
 	if p.alg == algBcrypt {
-		return h.verifyBcrypt(ctx, pw, hash)
+		return h.verifyBcrypt(ctx, pw, hash, &p)
 	}
 	return h.verifyArgon2(ctx, pw, &p)
 }

@@ -322,11 +322,15 @@ func TestDummyVerify(t *testing.T) {
 	}
 	// One DummyVerify is exactly one computation, like one Verify.
 	before := password.Computations(h)
+	a0, b0 := password.Work(h)
 	if err := h.DummyVerify(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
 	if n := password.Computations(h) - before; n != 1 {
 		t.Errorf("DummyVerify ran %d computations, want 1", n)
+	}
+	if a, b := password.Work(h); a-a0 != 4096*2 || b != b0 {
+		t.Errorf("DummyVerify work: %d argon2 KiB passes, %d bcrypt expansions; want %d, 0", a-a0, b-b0, 4096*2)
 	}
 	if password.DummyHash(h) != dummy {
 		t.Error("dummy hash recomputed")
