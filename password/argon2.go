@@ -11,6 +11,16 @@ import (
 
 // hashArgon2id hashes pw with c's argon2id parameters and a fresh salt.
 func (h *Hasher) hashArgon2id(ctx context.Context, c *config, pw string) (string, error) {
+	var hash string
+	var err error
+	if cerr := h.compute(ctx, func() { hash, err = h.generateArgon2id(c, pw) }); cerr != nil {
+		return "", cerr
+	}
+	return hash, err
+}
+
+// generateArgon2id is hashArgon2id for a caller that holds a slot.
+func (h *Hasher) generateArgon2id(c *config, pw string) (string, error) {
 	var buf [maxSaltLen]byte
 	salt := buf[:c.saltLen]
 	if err := randomBytes(salt); err != nil {
@@ -18,13 +28,7 @@ func (h *Hasher) hashArgon2id(ctx context.Context, c *config, pw string) (string
 	}
 	secret := []byte(pw)
 	defer clear(secret)
-	var key []byte
-	err := h.compute(ctx, func() {
-		key = h.argon2(algArgon2id, secret, salt, c.time, c.memory, c.threads, c.keyLen)
-	})
-	if err != nil {
-		return "", err
-	}
+	key := h.argon2(algArgon2id, secret, salt, c.time, c.memory, c.threads, c.keyLen)
 	return encodeArgon2(algArgon2id, c.memory, c.time, c.threads, salt, key), nil
 }
 

@@ -54,19 +54,34 @@ var errBcryptTooLong = fmt.Errorf("%w: %w", ErrPasswordTooLong, bcrypt.ErrPasswo
 // bcrypt would truncate (over 72 bytes) or that C implementations would cut
 // at a NUL byte.
 func (h *Hasher) hashBcrypt(ctx context.Context, c *config, pw string) (string, error) {
-	if len(pw) > bcryptMaxInput {
-		return "", errBcryptTooLong
+	if err := checkBcryptInput(pw); err != nil {
+		return "", err
 	}
-	if strings.IndexByte(pw, 0) >= 0 {
-		return "", fmt.Errorf("%w: bcrypt cannot portably hash a NUL byte", ErrInvalidPassword)
-	}
-	secret := []byte(pw)
-	defer clear(secret)
-	var out []byte
+	var hash string
 	var err error
-	if cerr := h.compute(ctx, func() { out, err = h.bcryptGenerate(secret, c.bcryptCost) }); cerr != nil {
+	if cerr := h.compute(ctx, func() { hash, err = h.generateBcrypt(c, pw) }); cerr != nil {
 		return "", cerr
 	}
+	return hash, err
+}
+
+// checkBcryptInput refuses what hashBcrypt cannot portably hash.
+func checkBcryptInput(pw string) error {
+	if len(pw) > bcryptMaxInput {
+		return errBcryptTooLong
+	}
+	if strings.IndexByte(pw, 0) >= 0 {
+		return fmt.Errorf("%w: bcrypt cannot portably hash a NUL byte", ErrInvalidPassword)
+	}
+	return nil
+}
+
+// generateBcrypt is hashBcrypt for a caller that holds a slot and has
+// checked pw with checkBcryptInput.
+func (h *Hasher) generateBcrypt(c *config, pw string) (string, error) {
+	secret := []byte(pw)
+	defer clear(secret)
+	out, err := h.bcryptGenerate(secret, c.bcryptCost)
 	if err != nil {
 		return "", fmt.Errorf("password: bcrypt: %w", err)
 	}
