@@ -3,6 +3,7 @@ package password_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -269,4 +270,52 @@ func TestLoginSlots(t *testing.T) {
 	if n := password.InFlight(h); n != 0 {
 		t.Errorf("%d slots still in use", n)
 	}
+}
+
+// TestLoginFailureTiming times each failed-login path, interleaved, and logs
+// the ratio of its median to the unknown user's, for Login and for a handler
+// built on DummyVerify and Verify. TestLoginFailureWork asserts the equal
+// work; the timing bound here is loose, so that it cannot flake.
+func TestLoginFailureTiming(t *testing.T) {
+	runs := 15
+	if raceEnabled {
+		runs = 3
+	}
+	h := &password.Hasher{Memory: 4096, Time: 2, MaxConcurrent: 1}
+	paths := failurePaths(t, h, 6, 8)
+	paths[3].login(t, h) // learn cost 8
+	for _, login := range []bool{false, true} {
+		times := make([][]time.Duration, len(paths))
+		for r := range runs * len(paths) {
+			// Rotate the order each round, so that no path always runs
+			// first (the first after a round runs measurably slower).
+			i := (r + r/len(paths)) % len(paths)
+			start := time.Now()
+			if login {
+				paths[i].login(t, h)
+			} else {
+				paths[i].verify(t, h)
+			}
+			times[i] = append(times[i], time.Since(start))
+		}
+		name := "DummyVerify/Verify"
+		if login {
+			name = "Login"
+		}
+		base := median(times[0])
+		for i, p := range paths {
+			m := median(times[i])
+			ratio := float64(m) / float64(base)
+			t.Logf("%-18s %-16s median %8v  ratio %.2f", name, p.name, m.Round(time.Microsecond), ratio)
+			if login && (ratio < 0.5 || ratio > 2) {
+				t.Errorf("Login %s: median %v is %.2f× the unknown user's %v", p.name, m, ratio, base)
+			}
+		}
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
