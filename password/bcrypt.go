@@ -54,19 +54,34 @@ var errBcryptTooLong = fmt.Errorf("%w: %w", ErrPasswordTooLong, bcrypt.ErrPasswo
 // bcrypt would truncate (over 72 bytes) or that C implementations would cut
 // at a NUL byte.
 func (h *Hasher) hashBcrypt(ctx context.Context, c *config, pw string) (string, error) {
-	if len(pw) > bcryptMaxInput {
-		return "", errBcryptTooLong
+	if err := checkBcryptInput(pw); err != nil {
+		return "", err
 	}
-	if strings.IndexByte(pw, 0) >= 0 {
-		return "", fmt.Errorf("%w: bcrypt cannot portably hash a NUL byte", ErrInvalidPassword)
-	}
-	secret := []byte(pw)
-	defer clear(secret)
-	var out []byte
+	var hash string
 	var err error
-	if cerr := h.compute(ctx, func() { out, err = bcrypt.GenerateFromPassword(secret, c.bcryptCost) }); cerr != nil {
+	if cerr := h.compute(ctx, func() { hash, err = h.generateBcrypt(c, pw) }); cerr != nil {
 		return "", cerr
 	}
+	return hash, err
+}
+
+// checkBcryptInput refuses what hashBcrypt cannot portably hash.
+func checkBcryptInput(pw string) error {
+	if len(pw) > bcryptMaxInput {
+		return errBcryptTooLong
+	}
+	if strings.IndexByte(pw, 0) >= 0 {
+		return fmt.Errorf("%w: bcrypt cannot portably hash a NUL byte", ErrInvalidPassword)
+	}
+	return nil
+}
+
+// generateBcrypt is hashBcrypt for a caller that holds a slot and has
+// checked pw with checkBcryptInput.
+func (h *Hasher) generateBcrypt(c *config, pw string) (string, error) {
+	secret := []byte(pw)
+	defer clear(secret)
+	out, err := h.bcryptGenerate(secret, c.bcryptCost)
 	if err != nil {
 		return "", fmt.Errorf("password: bcrypt: %w", err)
 	}
@@ -77,16 +92,24 @@ func (h *Hasher) hashBcrypt(ctx context.Context, c *config, pw string) (string, 
 // Passwords over 72 bytes are refused rather than truncated (see the package
 // documentation). A NUL byte is hashed like any other byte, so it never
 // truncates the comparison.
-func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string) (bool, error) {
+func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string, p *parsed) (bool, error) {
 	if len(pw) > bcryptMaxInput {
 		return false, errBcryptTooLong
 	}
-	secret := []byte(pw)
-	defer clear(secret)
+	var ok bool
 	var err error
-	if cerr := h.compute(ctx, func() { err = bcrypt.CompareHashAndPassword([]byte(hash), secret) }); cerr != nil {
+	if cerr := h.compute(ctx, func() { ok, err = h.compareBcrypt(pw, hash, p.cost) }); cerr != nil {
 		return false, cerr
 	}
+	return ok, err
+}
+
+// compareBcrypt is verifyBcrypt for a caller that holds a slot and has
+// checked the password's length.
+func (h *Hasher) compareBcrypt(pw, hash string, cost int) (bool, error) {
+	secret := []byte(pw)
+	defer clear(secret)
+	err := h.bcryptCompare([]byte(hash), secret, cost)
 	switch {
 	case err == nil:
 		return true, nil
@@ -95,6 +118,22 @@ func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string) (bool, error
 	}
 	// Unreachable after parseBcrypt; x/crypto's error may quote the hash.
 	return false, fmt.Errorf("%w: rejected by bcrypt", ErrInvalidHash)
+}
+
+// bcryptCompare runs one bcrypt verification of a hash at cost and counts
+// its work, 2^cost key expansions. The caller holds a slot.
+func (h *Hasher) bcryptCompare(hash, secret []byte, cost int) error {
+	h.started.Add(1)
+	h.bcryptWork.Add(1 << cost)
+	return bcrypt.CompareHashAndPassword(hash, secret)
+}
+
+// bcryptGenerate runs one bcrypt hashing at cost and counts its work. The
+// caller holds a slot.
+func (h *Hasher) bcryptGenerate(secret []byte, cost int) ([]byte, error) {
+	h.started.Add(1)
+	h.bcryptWork.Add(1 << cost)
+	return bcrypt.GenerateFromPassword(secret, cost)
 }
 
 // dummyBcrypt returns a $2a$ hash at cost with a random salt and a random

@@ -11,17 +11,17 @@
 //		// reject the login
 //	}
 //
-// For a login handler, use a [Hasher] so that every call takes the request's
-// context, and let [Hasher.VerifyAndUpgrade] replace stale hashes:
+// For a login handler, use a [Hasher] and [Hasher.Login], which takes the
+// request's context, makes every failure cost the same work whatever the
+// account, and replaces stale hashes:
 //
 //	var hasher password.Hasher // zero value: the defaults
 //
-//	ok, newHash, err := hasher.VerifyAndUpgrade(r.Context(), pw, user.Hash)
-//	if err != nil || !ok { … } // the same response as for an unknown user
+//	user, found := lookup(name)
+//	ok, newHash, err := hasher.Login(r.Context(), pw, user.Hash, found)
+//	if errors.Is(err, password.ErrBusy) { … } // 503
+//	if !ok { … } // one response for every other failure
 //	if newHash != "" { user.Hash = newHash; save(user) }
-//
-// and for an unknown user call [Hasher.DummyVerify] so that the response
-// takes the same time.
 //
 // # Hashes
 //
@@ -100,14 +100,58 @@
 // most MaxConcurrent × MaxMemory, whatever the requests or the stored hashes
 // say. Answer ErrBusy with 503 and combine with rate limiting.
 //
-// Answer an unknown user and a wrong password the same way and in the same
-// time: call [DummyVerify] on the unknown-user path. It verifies against a
-// hash made with the current parameters, so it costs what a real Verify
-// costs for a current hash (a legacy bcrypt hash costs what its cost says).
-//
 // Errors never contain the password or the hash text. The package-level
 // functions use [context.Background]; on request paths use a [Hasher] and
 // pass the request's context. Nothing in the package can be reassigned by
 // another package to weaken hashing: the defaults are constants and the
 // default Hasher is unexported.
+//
+// # Login timing
+//
+// Answer an unknown user and a wrong password the same way and in the same
+// time, or response times tell which accounts exist. [Hasher.Login] does the
+// same work for every failed login: one argon2id computation with the
+// Hasher's parameters, plus the bcrypt work of the highest bcrypt cost the
+// Hasher knows of — LegacyBcryptCost, the costliest bcrypt hash Login has
+// checked, and BcryptCost when the Scheme is Bcrypt. A wrong password against
+// an argon2id hash adds the bcrypt work, one against a cost-10 hash when cost
+// 12 is known adds the argon2id computation and bcrypt at costs 10 and 11
+// (2¹⁰ + 2¹⁰ + 2¹¹ = 2¹² expansions), and an unknown user, a password over
+// 72 bytes for a bcrypt hash (still refused, never truncated) or an unusable
+// stored hash do all of it on inputs whose result is discarded. The work
+// runs in one computation slot, so MaxConcurrent and the context bound it as
+// they bound Verify.
+//
+// The price is that a failure costs the sum: with the defaults and cost-12
+// bcrypt hashes, about ten times a plain argon2id verification. Upgrading
+// the legacy hashes (Login does it at each successful login) and forcing a
+// reset of those left over removes the bcrypt part: set LegacyBcryptCost
+// back to 0 and restart.
+//
+// What remains unequal:
+//
+//   - Success and failure. A successful login returns after its own
+//     verification, plus the new hash for a stale one; a success is visible
+//     in the response anyway.
+//   - Before the Hasher has seen the costliest bcrypt hash, unless
+//     LegacyBcryptCost says it: the learned cost starts at zero in each
+//     process, so after a restart the first failures are cheaper than a
+//     bcrypt account's, which gives that account away. Set LegacyBcryptCost
+//     when legacy bcrypt hashes exist.
+//   - Argon2 hashes with parameters other than the Hasher's (argon2i,
+//     argon2-cffi's m=102400 or older parameters) cost what their parameters
+//     say, as with Verify.
+//   - The work is equal, not the time: padding runs as a few separate
+//     computations, argon2 allocates its memory, and other load on the CPU,
+//     garbage collection and the wait for a slot add noise.
+//   - The errors. A password over 72 bytes fails with [ErrPasswordTooLong]
+//     for a bcrypt account only, and an unusable stored hash with
+//     [ErrInvalidHash] or [ErrUnsupported]: log them, but answer them as any
+//     other failure. A password over MaxPasswordLen is refused before any
+//     work, for every account alike.
+//
+// [Hasher.Verify], [Hasher.VerifyAndUpgrade] and [Hasher.DummyVerify] keep
+// their cost: a failure costs what the stored hash costs, and DummyVerify
+// what a current hash costs. Handlers built on them leak legacy bcrypt
+// accounts; use Login instead.
 package password

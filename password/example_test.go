@@ -88,6 +88,7 @@ func ExampleHasher_VerifyAndUpgrade() {
 }
 
 func ExampleHasher_DummyVerify() {
+	// Hasher.Login does this, and also equalises legacy bcrypt accounts.
 	var hasher password.Hasher
 	users := map[string]string{} // username → stored hash
 	users["alice"], _ = hasher.Hash(context.Background(), "alice's password")
@@ -120,6 +121,48 @@ func ExampleHasher_DummyVerify() {
 	// <nil>
 	// invalid username or password
 	// invalid username or password
+}
+
+func ExampleHasher_Login() {
+	// LegacyBcryptCost: the costliest bcrypt hash in the table below, so
+	// that failures cost the same from the first login on.
+	hasher := &password.Hasher{LegacyBcryptCost: 5}
+	users := map[string]string{ // username → stored hash
+		// Imported from a Python service that used passlib's bcrypt.
+		"bob": "$2b$05$Q9U9Bb5GM4DiI9JEgm.Nhe1wBn1Pr.tAssMx8k4zx07QIr4k3mHVC",
+	}
+	users["alice"], _ = hasher.Hash(context.Background(), "alice's password")
+
+	errLogin := errors.New("invalid username or password")
+	login := func(ctx context.Context, name, pw string) error {
+		stored, found := users[name]
+		// Unknown users, wrong passwords, legacy hashes and passwords
+		// too long for bcrypt all fail after the same work.
+		ok, newHash, err := hasher.Login(ctx, pw, stored, found)
+		if errors.Is(err, password.ErrBusy) {
+			return err // 503: try again later
+		}
+		if !ok {
+			return errLogin // the same answer for every other failure
+		}
+		if newHash != "" {
+			users[name] = newHash // bob's bcrypt hash becomes argon2id
+		}
+		return nil
+	}
+
+	ctx := context.Background()
+	fmt.Println(login(ctx, "alice", "alice's password"))
+	fmt.Println(login(ctx, "alice", "guess"))
+	fmt.Println(login(ctx, "mallory", "guess"))
+	fmt.Println(login(ctx, "bob", strings.Repeat("long ", 20)))
+	fmt.Println(login(ctx, "bob", "hunter2"), users["bob"][:10])
+	// Output:
+	// <nil>
+	// invalid username or password
+	// invalid username or password
+	// invalid username or password
+	// <nil> $argon2id$
 }
 
 func ExampleHasher() {

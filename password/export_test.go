@@ -4,14 +4,18 @@ import "strings"
 
 // Test hooks. This file is compiled only into the package's tests.
 
-// PeakInFlight returns the largest number of computations h has run at once.
+// PeakInFlight returns the largest number of slots h has had in use at once.
 func PeakInFlight(h *Hasher) int64 { return h.peak.Load() }
 
-// InFlight returns the number of computations h is running now.
+// InFlight returns the number of slots h has in use now.
 func InFlight(h *Hasher) int64 { return h.inFlight.Load() }
 
 // Computations returns the number of computations h has started.
 func Computations(h *Hasher) int64 { return h.started.Load() }
+
+// Work returns the work of the computations h has started: argon2 KiB
+// passes (m×t summed) and bcrypt key expansions (2^cost summed).
+func Work(h *Hasher) (argon2, bcrypt int64) { return h.argon2Work.Load(), h.bcryptWork.Load() }
 
 // HoldSlot occupies one of h's computation slots until release is called.
 func HoldSlot(h *Hasher) (release func()) {

@@ -143,6 +143,16 @@ type Hasher struct {
 	// would run for days). Allowed: 4 to 31, and at least BcryptCost.
 	MaxBcryptCost int
 
+	// LegacyBcryptCost is the highest bcrypt cost among the stored hashes
+	// that Login may meet, or 0 when unknown or when there are none. Every
+	// failed Login does the work of a bcrypt verification of at least this
+	// cost, so that an account on such a hash cannot be told apart by timing.
+	// Login also learns the cost of each bcrypt hash it checks, so the zero
+	// value works once the Hasher has seen the costliest one; setting it
+	// closes the window before that (passlib and python bcrypt write cost
+	// 12). Default 0. Allowed: 0, or 4 to MaxBcryptCost.
+	LegacyBcryptCost int
+
 	// MaxConcurrent is the number of argon2 or bcrypt computations that may
 	// run at once; further calls wait for a slot, or fail with ErrBusy when
 	// their context ends first. Default runtime.GOMAXPROCS(0) at first use
@@ -158,11 +168,18 @@ type Hasher struct {
 	dummy     string
 	dummyErr  error
 
-	// Instrumentation read by tests: computations running now, the most
-	// ever running at once, and the number ever started.
-	inFlight atomic.Int64
-	peak     atomic.Int64
-	started  atomic.Int64
+	// The highest bcrypt cost that Login has seen in a stored hash; at most
+	// MaxBcryptCost, since parse refuses higher costs.
+	seenBcryptCost atomic.Int32
+
+	// Instrumentation read by tests: slots in use now, the most ever in use
+	// at once, the number of computations ever started, and their work:
+	// argon2 KiB passes (m×t) and bcrypt key expansions (2^cost).
+	inFlight   atomic.Int64
+	peak       atomic.Int64
+	started    atomic.Int64
+	argon2Work atomic.Int64
+	bcryptWork atomic.Int64
 }
 
 // config is a Hasher's validated, immutable parameters.
@@ -174,6 +191,7 @@ type config struct {
 	saltLen        int
 	keyLen         int
 	bcryptCost     int
+	legacyBcrypt   int
 	maxPasswordLen int
 	maxMemory      uint32
 	maxTime        uint32
@@ -209,6 +227,7 @@ func (h *Hasher) compile() (config, error) {
 		saltLen:        orDefault(h.SaltLen, DefaultSaltLen),
 		keyLen:         orDefault(h.KeyLen, DefaultKeyLen),
 		bcryptCost:     orDefault(h.BcryptCost, DefaultBcryptCost),
+		legacyBcrypt:   h.LegacyBcryptCost,
 		maxPasswordLen: orDefault(h.MaxPasswordLen, DefaultMaxPasswordLen),
 		maxMemory:      orDefault(h.MaxMemory, DefaultMaxMemory),
 		maxTime:        orDefault(h.MaxTime, DefaultMaxTime),
@@ -235,6 +254,8 @@ func (h *Hasher) compile() (config, error) {
 		return bad("MaxBcryptCost must be between 4 and 31")
 	case c.bcryptCost < bcryptMinCost || c.bcryptCost > c.maxBcryptCost:
 		return bad("BcryptCost must be between 4 and MaxBcryptCost")
+	case c.legacyBcrypt != 0 && (c.legacyBcrypt < bcryptMinCost || c.legacyBcrypt > c.maxBcryptCost):
+		return bad("LegacyBcryptCost must be 0 or between 4 and MaxBcryptCost")
 	case c.maxPasswordLen < minPasswordMax || c.maxPasswordLen > maxPasswordMax:
 		return bad("MaxPasswordLen must be between 64 and 1048576")
 	case c.maxConcurrent < 1:
@@ -300,7 +321,7 @@ func (h *Hasher) Verify(ctx context.Context, pw, hash string) (bool, error) {
 		return false, err
 	}
 	if p.alg == algBcrypt {
-		return h.verifyBcrypt(ctx, pw, hash)
+		return h.verifyBcrypt(ctx, pw, hash, &p)
 	}
 	return h.verifyArgon2(ctx, pw, &p)
 }
@@ -320,6 +341,11 @@ func (h *Hasher) NeedsRehash(hash string) bool {
 	if parse(hash, c, &p) != nil {
 		return true
 	}
+	return c.needsRehash(&p)
+}
+
+// needsRehash is NeedsRehash for a parsed hash.
+func (c *config) needsRehash(p *parsed) bool {
 	if c.scheme == Bcrypt {
 		return p.alg != algBcrypt || p.cost != c.bcryptCost
 	}
@@ -339,6 +365,9 @@ func (h *Hasher) NeedsRehash(hash string) bool {
 // The upgrade is best effort: if computing newHash fails (the context ends, or
 // the Bcrypt Scheme cannot hash this password), ok is still true, newHash is
 // empty and err is nil, and the next login tries again.
+//
+// A failure costs what the stored hash costs. Login also makes every failure,
+// unknown users included, cost the same: prefer it in login handlers.
 func (h *Hasher) VerifyAndUpgrade(ctx context.Context, pw, hash string) (ok bool, newHash string, err error) {
 	ok, err = h.Verify(ctx, pw, hash)
 	if err != nil || !ok {
@@ -362,6 +391,10 @@ func (h *Hasher) VerifyAndUpgrade(ctx context.Context, pw, hash string) (ok bool
 // It returns nil, or the error that Verify would return for a wrong password
 // against a real current hash (ErrPasswordTooLong, or ErrBusy with the
 // context's error), so that both paths can produce the same response.
+//
+// It does not cost what a legacy hash costs: a bcrypt account still takes
+// longer than an unknown user. [Hasher.Login] equalises both, and every
+// other failure, and is the better choice for a login handler.
 func (h *Hasher) DummyVerify(ctx context.Context, pw string) error {
 	c, err := h.config()
 	if err != nil {

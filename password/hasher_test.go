@@ -26,6 +26,9 @@ func TestHasherValidate(t *testing.T) {
 		{MaxPasswordLen: 1 << 20},
 		{Memory: 65536, MaxMemory: 65536, Time: 3, MaxTime: 3},
 		{MaxConcurrent: 1},
+		{LegacyBcryptCost: 4},
+		{LegacyBcryptCost: 16},
+		{LegacyBcryptCost: 31, MaxBcryptCost: 31},
 	}
 	for i := range valid {
 		if err := valid[i].Validate(); err != nil {
@@ -58,6 +61,9 @@ func TestHasherValidate(t *testing.T) {
 		{"MaxPasswordLen huge", &password.Hasher{MaxPasswordLen: 1<<20 + 1}},
 		{"negative MaxPasswordLen", &password.Hasher{MaxPasswordLen: -1}},
 		{"negative MaxConcurrent", &password.Hasher{MaxConcurrent: -1}},
+		{"LegacyBcryptCost 3", &password.Hasher{LegacyBcryptCost: 3}},
+		{"negative LegacyBcryptCost", &password.Hasher{LegacyBcryptCost: -1}},
+		{"LegacyBcryptCost over MaxBcryptCost", &password.Hasher{LegacyBcryptCost: 17}},
 	}
 	ctx := context.Background()
 	for _, tt := range invalid {
@@ -74,6 +80,9 @@ func TestHasherValidate(t *testing.T) {
 			}
 			if ok, nh, err := h.VerifyAndUpgrade(ctx, "password", refArgon2id); ok || nh != "" || !errors.Is(err, password.ErrInvalidConfig) {
 				t.Errorf("VerifyAndUpgrade = %v, %q, %v", ok, nh, err)
+			}
+			if ok, nh, err := h.Login(ctx, "password", refArgon2id, true); ok || nh != "" || !errors.Is(err, password.ErrInvalidConfig) {
+				t.Errorf("Login = %v, %q, %v", ok, nh, err)
 			}
 			if err := h.DummyVerify(ctx, "pw"); !errors.Is(err, password.ErrInvalidConfig) {
 				t.Errorf("DummyVerify err = %v", err)
@@ -322,11 +331,15 @@ func TestDummyVerify(t *testing.T) {
 	}
 	// One DummyVerify is exactly one computation, like one Verify.
 	before := password.Computations(h)
+	a0, b0 := password.Work(h)
 	if err := h.DummyVerify(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
 	if n := password.Computations(h) - before; n != 1 {
 		t.Errorf("DummyVerify ran %d computations, want 1", n)
+	}
+	if a, b := password.Work(h); a-a0 != 4096*2 || b != b0 {
+		t.Errorf("DummyVerify work: %d argon2 KiB passes, %d bcrypt expansions; want %d, 0", a-a0, b-b0, 4096*2)
 	}
 	if password.DummyHash(h) != dummy {
 		t.Error("dummy hash recomputed")

@@ -8,9 +8,10 @@ import (
 
 var errNilContext = errors.New("password: nil Context")
 
-// compute runs f, one argon2 or bcrypt computation, in one of the Hasher's
-// MaxConcurrent slots. Waiting for a slot honours ctx; once f has started it
-// runs to completion, since neither argon2 nor bcrypt can be interrupted.
+// compute runs f, argon2 or bcrypt computations one after another, in one of
+// the Hasher's MaxConcurrent slots. Waiting for a slot honours ctx; once f has
+// started it runs to completion, since neither argon2 nor bcrypt can be
+// interrupted.
 func (h *Hasher) compute(ctx context.Context, f func()) error {
 	if ctx == nil {
 		return errNilContext
@@ -25,7 +26,6 @@ func (h *Hasher) compute(ctx context.Context, f func()) error {
 	}
 	defer func() { <-h.sem }()
 
-	h.started.Add(1)
 	n := h.inFlight.Add(1)
 	defer h.inFlight.Add(-1)
 	for {

@@ -37,7 +37,8 @@ func VerifyAndUpgrade(pw, hash string) (ok bool, newHash string, err error) {
 }
 
 // DummyVerify costs the same as a Verify against a default hash and discards
-// the result; call it for unknown users. See [Hasher.DummyVerify]. It uses
+// the result; call it for unknown users. See [Hasher.DummyVerify], and
+// [Hasher.Login], which also equalises legacy hashes. It uses
 // [context.Background].
 func DummyVerify(pw string) error {
 	return std.DummyVerify(context.Background(), pw)
