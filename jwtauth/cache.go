@@ -37,10 +37,12 @@ const (
 )
 
 type cacheShard struct {
-	mu       sync.RWMutex
-	m        map[uint64]*cacheEntry
-	fifo     []uint64 // insertion order, a ring of len maxItems
-	head, n  int
+	mu sync.RWMutex
+	m  map[uint64]*cacheEntry
+	// fifo links the entries in insertion order: fifo.next is the
+	// oldest, fifo.prev the newest. An entry leaves the list when it
+	// leaves m, so that the list holds exactly the live entries.
+	fifo     cacheEntry
 	bytes    int
 	maxItems int
 	maxBytes int
@@ -52,25 +54,31 @@ type cacheShard struct {
 }
 
 // cacheEntry is a verified token. The claims hold its kid, and the key its
-// alg: together they select the key again on a hit.
+// alg: together they select the key again on a hit. Readers get an entry
+// from get and read only its first four fields, which never change; the
+// rest belong to the shard and are guarded by its lock.
 type cacheEntry struct {
 	token  string
 	claims *Claims
 	key    *key
 	size   int
+
+	hash       uint64
+	prev, next *cacheEntry // in the shard's fifo list
 }
 
 func newTokenCache(size int) *tokenCache {
 	c := &tokenCache{seed: maphash.MakeSeed()}
 	per := max(size/cacheShards, 1)
 	for i := range c.shards {
-		c.shards[i] = cacheShard{
+		s := &c.shards[i]
+		*s = cacheShard{
 			m:        make(map[uint64]*cacheEntry),
-			fifo:     make([]uint64, per),
 			seen:     make([]uint64, per),
 			maxItems: per,
 			maxBytes: per * cacheEntryBytes,
 		}
+		s.fifo.prev, s.fifo.next = &s.fifo, &s.fifo
 	}
 	return c
 }
@@ -101,22 +109,27 @@ func (c *tokenCache) put(token string, claims *Claims, k *key) {
 	if size > s.maxBytes {
 		return
 	}
+	e := &cacheEntry{token: token, claims: claims, key: k, size: size, hash: h}
 	if old := s.m[h]; old != nil {
-		// Same token again (concurrent misses), or a hash collision: keep
-		// the slot in the ring, replace the entry.
+		// Same token again (concurrent misses), or a hash collision: a
+		// new entry, since readers may hold the old one, in the old
+		// one's place in the list.
 		s.bytes += size - old.size
-		s.m[h] = &cacheEntry{token: token, claims: claims, key: k, size: size}
+		e.prev, e.next = old.prev, old.next
+		e.prev.next, e.next.prev = e, e
+		old.prev, old.next = nil, nil
+		s.m[h] = e
 		return
 	}
 	if !s.admit(h) {
 		return
 	}
-	for s.n == s.maxItems || s.bytes+size > s.maxBytes {
+	for len(s.m) >= s.maxItems || s.bytes+size > s.maxBytes {
 		s.evict()
 	}
-	s.fifo[(s.head+s.n)%s.maxItems] = h
-	s.n++
-	s.m[h] = &cacheEntry{token: token, claims: claims, key: k, size: size}
+	e.prev, e.next = s.fifo.prev, &s.fifo
+	e.prev.next, s.fifo.prev = e, e
+	s.m[h] = e
 	s.bytes += size
 }
 
@@ -141,25 +154,27 @@ func (s *cacheShard) admit(h uint64) bool {
 	return false
 }
 
-// evict drops the oldest entry. s.mu is held.
+// evict drops the oldest entry. s.mu is held, and the shard is not empty.
 func (s *cacheShard) evict() {
-	h := s.fifo[s.head]
-	s.head = (s.head + 1) % s.maxItems
-	s.n--
-	if e := s.m[h]; e != nil {
-		s.bytes -= e.size
-		delete(s.m, h)
-	}
+	s.drop(s.fifo.next)
 }
 
-// remove forgets token. Its ring slot stays until it is evicted; evicting a
-// slot whose entry is gone is a no-op.
+// drop removes e from the map, the list and the byte count. s.mu is held.
+func (s *cacheShard) drop(e *cacheEntry) {
+	e.prev.next, e.next.prev = e.next, e.prev
+	e.prev, e.next = nil, nil
+	delete(s.m, e.hash)
+	s.bytes -= e.size
+}
+
+// remove forgets token, and its place in the eviction order with it: a
+// place that outlived its entry would count against the shard's capacity,
+// and, were the token put again, evict the new entry on the old one's turn.
 func (c *tokenCache) remove(token string) {
 	s, h := c.shard(token)
 	s.mu.Lock()
 	if e := s.m[h]; e != nil && e.token == token {
-		s.bytes -= e.size
-		delete(s.m, h)
+		s.drop(e)
 	}
 	s.mu.Unlock()
 }

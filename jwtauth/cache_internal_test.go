@@ -155,3 +155,84 @@ func TestTokenCacheOnlySuccesses(t *testing.T) {
 		t.Error("a rejected token was cached")
 	}
 }
+
+// Removing entries and putting new ones must neither leak capacity nor
+// evict live entries early: after any mix of remove and put, a shard holds
+// exactly the newest entries that fit, as a FIFO list would. The cycles
+// remove the newest entry, an entry in the middle and the oldest, and put
+// back a removed token, each a different way a stale ring slot once
+// outlived its entry.
+func TestTokenCacheRemovePutCycles(t *testing.T) {
+	const size = 256
+	per := size / cacheShards
+	c := newTokenCache(size)
+	k := &key{alg: "HS256"}
+	put := func(tok string) {
+		c.put(tok, &Claims{raw: `{}`}, k) // noted
+		c.put(tok, &Claims{raw: `{}`}, k) // admitted
+	}
+	// next returns a new token of shard i.
+	n := 0
+	next := func(i int) string {
+		for {
+			tok := fmt.Sprintf("tok-%d", n)
+			n++
+			if s, _ := c.shard(tok); s == &c.shards[i] {
+				return tok
+			}
+		}
+	}
+	var live []string // every shard's expected entries, for the final check
+	for i := range c.shards {
+		var want []string // the shard's expected entries, oldest first
+		add := func(tok string) {
+			put(tok)
+			if len(want) == per {
+				want = want[1:]
+			}
+			want = append(want, tok)
+		}
+		drop := func(j int) string {
+			tok := want[j]
+			c.remove(tok)
+			want = append(want[:j:j], want[j+1:]...)
+			return tok
+		}
+		for range per {
+			add(next(i))
+		}
+		for cycle := range 1000 {
+			switch cycle % 4 {
+			case 0:
+				drop(len(want) - 1)
+				add(next(i))
+			case 1:
+				drop(len(want) / 2)
+				add(next(i))
+			case 2:
+				drop(0)
+				add(next(i))
+			case 3:
+				add(drop(len(want) / 3)) // the same token again
+			}
+		}
+		s := &c.shards[i]
+		if len(s.m) != per {
+			t.Errorf("shard %d: %d live entries; want %d", i, len(s.m), per)
+		}
+		for _, tok := range want {
+			if c.get(tok) == nil {
+				t.Errorf("shard %d: %q, among the %d newest, was evicted", i, tok, per)
+			}
+		}
+		live = append(live, want...)
+	}
+	if entries, _ := c.stats(); entries != size {
+		t.Errorf("%d live entries; want exactly CacheSize = %d", entries, size)
+	}
+	for _, tok := range live {
+		if c.get(tok) == nil {
+			t.Fatalf("%q was evicted early", tok)
+		}
+	}
+}

@@ -394,7 +394,9 @@ func publicJWKS(keys []*key) ([]byte, error) {
 				return nil, fmt.Errorf("%w: %w: unusable public key", ErrConfig, ErrKeyAlgorithm)
 			}
 		}
-		set.AddKey(jk)
+		if err := set.AddKey(jk); err != nil {
+			return nil, fmt.Errorf("%w: %w: JWK Set: %w", ErrConfig, ErrKeyAlgorithm, err)
+		}
 	}
 	return json.Marshal(set)
 }

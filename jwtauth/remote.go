@@ -288,10 +288,18 @@ func (r *RemoteKeys) snapshot() *remoteSnapshot {
 func (r *RemoteKeys) convert(src jwk.Set) *keySet {
 	var keys []*key
 	for i := range src.Len() {
-		jk, _ := src.Key(i)
+		jk, ok := src.Key(i)
+		if !ok {
+			continue
+		}
 		if _, ok := jk.Algorithm(); !ok && r.opts.Algorithm != "" {
 			if _, rsa := jk.(jwk.RSAPublicKey); rsa {
-				jk.Set(jwk.AlgorithmKey, r.opts.Algorithm)
+				// A key left without the alg it was meant to get would be
+				// refused below anyway; say why.
+				if err := jk.Set(jwk.AlgorithmKey, r.opts.Algorithm); err != nil {
+					r.log("jwtauth: JWKS key skipped", fmt.Errorf("%w: cannot set alg: %w", ErrKeyAlgorithm, err))
+					continue
+				}
 			}
 		}
 		k, err := fromJWK(jk, false)
