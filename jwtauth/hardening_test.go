@@ -29,9 +29,11 @@ import (
 // Discover's *RemoteKeys) is a configuration error, never a panic.
 func TestAttackNilKeys(t *testing.T) {
 	var remote *jwtauth.RemoteKeys
+	var iss *jwtauth.Issuer
 	for name, keys := range map[string]jwtauth.Keys{
-		"nil *RemoteKeys": remote,
-		"nil interface":   nil,
+		"nil *RemoteKeys":      remote,
+		"nil interface":        nil,
+		"nil *Issuer's Keys()": iss.Keys(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -397,6 +399,30 @@ func TestInsecureExcludeEverything(t *testing.T) {
 		m.Handler(probe).ServeHTTP(w, kitReq("GET", "/anything", nil))
 		if probe.reached != 1 {
 			t.Errorf("%q with InsecureExcludeEverything: %d, not excluded", p, w.Code)
+		}
+	}
+}
+
+// TestTokensMarshalJSON: Tokens marshals as an OAuth 2.0 token response (RFC
+// 6749 §5.1) however it reaches json.Marshal: a value, a pointer, or a field
+// of a struct.
+func TestTokensMarshalJSON(t *testing.T) {
+	tk := jwtauth.Tokens{AccessToken: "a.b.c", RefreshToken: "r.s.t", ExpiresIn: time.Minute}
+	const want = `{"access_token":"a.b.c","token_type":"bearer","expires_in":60,"refresh_token":"r.s.t"}`
+	for name, v := range map[string]any{"value": tk, "pointer": &tk, "field": struct{ T jwtauth.Tokens }{tk}} {
+		got, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if name == "field" {
+			var f struct{ T json.RawMessage }
+			if err := json.Unmarshal(got, &f); err != nil {
+				t.Fatal(err)
+			}
+			got = f.T
+		}
+		if string(got) != want {
+			t.Errorf("%s: %s\nwant %s", name, got, want)
 		}
 	}
 }

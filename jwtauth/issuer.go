@@ -199,7 +199,14 @@ func (k issuerKeys) keySet(context.Context) (*keySet, error) {
 	return s.verify, nil
 }
 
-func (k issuerKeys) check() error        { return nil }
+// check refuses the Keys of a nil *Issuer (a failed NewIssuer's), which
+// would panic at the first request.
+func (k issuerKeys) check() error {
+	if k.i == nil {
+		return fmt.Errorf("%w: Keys of a nil *Issuer", ErrNoKeys)
+	}
+	return nil
+}
 func (k issuerKeys) defaultStore() Store { return k.i.store }
 
 // Keys returns the keys that verify the Issuer's access tokens, for
@@ -220,20 +227,20 @@ func (i *Issuer) Algorithm() string { return i.state.Load().active.alg }
 func (i *Issuer) newSigner(sk SigningKey) (*signer, error) {
 	a, ok := algorithms[sk.Algorithm]
 	if !ok {
-		return nil, fmt.Errorf("%w: %w: unsupported algorithm", ErrConfig, ErrKeyAlgorithm)
+		return nil, configError("SigningKey: %w: unsupported algorithm", ErrKeyAlgorithm)
 	}
 	s := &signer{alg: sk.Algorithm, kid: sk.ID}
 	var err error
 	if a.family == "HMAC" {
 		secret, ok := sk.Key.([]byte)
 		if !ok {
-			return nil, fmt.Errorf("%w: %w: %s needs a []byte secret", ErrConfig, ErrKeyAlgorithm, sk.Algorithm)
+			return nil, configError("SigningKey: %w: %s needs a []byte secret", ErrKeyAlgorithm, sk.Algorithm)
 		}
 		if s.kid == "" {
 			s.kid = keyID(secret)
 		}
 		if s.pub, err = newSecretKey(sk.Algorithm, s.kid, secret); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			return nil, configError("SigningKey: %w", err)
 		}
 		s.key = s.pub.material
 		if i.refresh == nil {
@@ -248,21 +255,21 @@ func (i *Issuer) newSigner(sk SigningKey) (*signer, error) {
 	} else {
 		cs, ok := sk.Key.(crypto.Signer)
 		if !ok || cs == nil {
-			return nil, fmt.Errorf("%w: %w: %s needs a crypto.Signer private key", ErrConfig, ErrKeyAlgorithm, sk.Algorithm)
+			return nil, configError("SigningKey: %w: %s needs a crypto.Signer private key", ErrKeyAlgorithm, sk.Algorithm)
 		}
 		if s.kid == "" {
 			jk, err := jwk.Import(cs.Public())
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w: unusable public key", ErrConfig, ErrKeyAlgorithm)
+				return nil, configError("SigningKey: %w: unusable public key", ErrKeyAlgorithm)
 			}
 			tp, err := jk.Thumbprint(crypto.SHA256)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w: unusable public key", ErrConfig, ErrKeyAlgorithm)
+				return nil, configError("SigningKey: %w: unusable public key", ErrKeyAlgorithm)
 			}
 			s.kid = base64.RawURLEncoding.EncodeToString(tp)
 		}
 		if s.pub, err = newPublicKey(sk.Algorithm, s.kid, cs.Public()); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			return nil, configError("SigningKey: %w", err)
 		}
 		s.key = cs
 	}
@@ -275,7 +282,7 @@ func refreshSigner(secret []byte) (*signer, error) {
 	kid := keyID(secret)
 	pub, err := newSecretKey("HS256", kid, secret)
 	if err != nil {
-		return nil, fmt.Errorf("%w: RefreshSecret: %w", ErrConfig, err)
+		return nil, configError("RefreshSecret: %w", err)
 	}
 	return &signer{alg: "HS256", kid: kid, key: pub.material, pub: pub, header: encodeHeader("HS256", kid, refreshType)}, nil
 }
@@ -325,11 +332,11 @@ func (i *Issuer) install(active *signer, retired []*signer) error {
 	}
 	v, err := newKeySet(access...)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+		return configError("SigningKey: %w", err)
 	}
 	r, err := newKeySet(refresh...)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+		return configError("SigningKey: %w", err)
 	}
 	jwks, err := publicJWKS(access)
 	if err != nil {
@@ -387,15 +394,15 @@ func publicJWKS(keys []*key) ([]byte, error) {
 		}
 		jk, err := jwk.Import(k.material)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w: unusable public key", ErrConfig, ErrKeyAlgorithm)
+			return nil, configError("SigningKey: %w: unusable public key", ErrKeyAlgorithm)
 		}
 		for name, v := range map[string]any{jwk.KeyIDKey: k.kid, jwk.AlgorithmKey: k.alg, jwk.KeyUsageKey: "sig"} {
 			if err := jk.Set(name, v); err != nil {
-				return nil, fmt.Errorf("%w: %w: unusable public key", ErrConfig, ErrKeyAlgorithm)
+				return nil, configError("SigningKey: %w: unusable public key", ErrKeyAlgorithm)
 			}
 		}
 		if err := set.AddKey(jk); err != nil {
-			return nil, fmt.Errorf("%w: %w: JWK Set: %w", ErrConfig, ErrKeyAlgorithm, err)
+			return nil, configError("SigningKey: %w: JWK Set: %w", ErrKeyAlgorithm, err)
 		}
 	}
 	return json.Marshal(set)

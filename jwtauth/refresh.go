@@ -30,7 +30,7 @@ type Tokens struct {
 
 // MarshalJSON renders t as an OAuth 2.0 token response (RFC 6749 §5.1):
 // {"access_token", "token_type": "bearer", "expires_in", "refresh_token"}.
-func (t *Tokens) MarshalJSON() ([]byte, error) {
+func (t Tokens) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		AccessToken  string `json:"access_token"`
 		TokenType    string `json:"token_type"`

@@ -147,7 +147,7 @@ func (r *RemoteKeys) init(ctx context.Context, opts RemoteOptions) error {
 	cache, err := jwk.NewCache(ctx, client)
 	if err != nil {
 		r.stop()
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+		return configError("%w", err)
 	}
 	r.cache = cache
 	err = cache.Register(ctx, r.url,
@@ -163,7 +163,7 @@ func (r *RemoteKeys) init(ctx context.Context, opts RemoteOptions) error {
 	}
 	if err != nil {
 		r.stop()
-		return fmt.Errorf("%w: JWKS URL: %w", ErrConfig, err)
+		return configError("JWKS URL: %w", err)
 	}
 	return nil
 }
@@ -390,7 +390,7 @@ func Discover(ctx context.Context, issuer string, opts RemoteOptions) (*RemoteKe
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx2, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: issuer URL", ErrConfig)
+		return nil, configError("issuer URL")
 	}
 	req.Header.Set("Accept", "application/json")
 	res, err := client.Do(req)
@@ -409,7 +409,7 @@ func Discover(ctx context.Context, issuer string, opts RemoteOptions) (*RemoteKe
 		return nil, fmt.Errorf("%w: discovery document does not parse", ErrKeysUnavailable)
 	}
 	if doc.Issuer != issuer {
-		return nil, fmt.Errorf("%w: discovery document is for another issuer", ErrConfig)
+		return nil, configError("discovery document is for another issuer")
 	}
 	r := Remote(ctx, doc.JWKSURI, opts)
 	if r.err != nil {
