@@ -361,7 +361,7 @@ func TestGuardOnExcludedAndOptionalRoutes(t *testing.T) {
 // secretStore fails with an error whose text must never reach a log.
 type secretStore struct{ jwtauth.Store }
 
-func (secretStore) Revoked(context.Context, ...string) (bool, error) {
+func (secretStore) Revoked(context.Context, string, string) (bool, error) {
 	return false, errors.New("redis://user:hunter2@db:6379 token-id-4711")
 }
 

@@ -554,8 +554,10 @@ type kitFailingStore struct{}
 
 var errKitStore = errors.New("kit: store is down")
 
-func (kitFailingStore) Revoke(context.Context, string, time.Time) error  { return errKitStore }
-func (kitFailingStore) Revoked(context.Context, ...string) (bool, error) { return false, errKitStore }
+func (kitFailingStore) Revoke(context.Context, string, time.Time) error { return errKitStore }
+func (kitFailingStore) Revoked(context.Context, string, string) (bool, error) {
+	return false, errKitStore
+}
 func (kitFailingStore) Consume(context.Context, string, time.Time) (bool, error) {
 	return false, errKitStore
 }

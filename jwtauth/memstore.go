@@ -84,12 +84,12 @@ func (s *MemoryStore) Revoke(ctx context.Context, id string, until time.Time) er
 
 // Revoked implements [Store]. Expired entries read as not revoked; the
 // sweeps of Revoke and Consume delete them.
-func (s *MemoryStore) Revoked(ctx context.Context, ids ...string) (bool, error) {
+func (s *MemoryStore) Revoked(ctx context.Context, id, sid string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
 	f := s.filter.Load()
-	for _, id := range ids {
+	for _, id := range [2]string{id, sid} {
 		if id != "" && f.has(id) && s.revokedNow(id) {
 			return true, nil
 		}

@@ -104,7 +104,7 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	if err != nil {
 		return nil, err
 	}
-	revoked, err := i.store.Revoked(ctx, c.sid)
+	revoked, err := i.store.Revoked(ctx, "", c.sid)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}

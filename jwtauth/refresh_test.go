@@ -197,7 +197,7 @@ type failingStore struct{}
 var errDown = errors.New("store down")
 
 func (failingStore) Revoke(context.Context, string, time.Time) error          { return errDown }
-func (failingStore) Revoked(context.Context, ...string) (bool, error)         { return false, errDown }
+func (failingStore) Revoked(context.Context, string, string) (bool, error)    { return false, errDown }
 func (failingStore) Consume(context.Context, string, time.Time) (bool, error) { return false, errDown }
 
 func TestStoreFailureFailsClosed(t *testing.T) {

@@ -18,9 +18,11 @@ type Store interface {
 	// Revoke records id as revoked until the given time.
 	Revoke(ctx context.Context, id string, until time.Time) error
 
-	// Revoked reports whether any of ids (a token's jti and its session's
-	// sid) is revoked. Empty ids are ignored.
-	Revoked(ctx context.Context, ids ...string) (bool, error)
+	// Revoked reports whether id (a token's jti) or sid (its session's) is
+	// revoked. An empty one is ignored. It is called for every authenticated
+	// request whose token has either, so it takes two strings rather than a
+	// slice, which an interface call would put on the heap.
+	Revoked(ctx context.Context, id, sid string) (bool, error)
 
 	// Consume records that the refresh token id has been used, until the
 	// given time, and reports whether this call was the first to do so.

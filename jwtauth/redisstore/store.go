@@ -104,14 +104,14 @@ func (s *Store) Revoke(ctx context.Context, id string, until time.Time) error {
 	return nil
 }
 
-// Revoked implements [jwtauth.Store]: it reports whether any of the
-// non-empty ids is revoked, in one round trip.
-func (s *Store) Revoked(ctx context.Context, ids ...string) (bool, error) {
+// Revoked implements [jwtauth.Store]: it reports whether the jti id or the
+// session sid, where not empty, is revoked, in one round trip.
+func (s *Store) Revoked(ctx context.Context, id, sid string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("redisstore: revoked: %w", err)
 	}
-	keys := make([]string, 0, len(ids))
-	for _, id := range ids {
+	keys := make([]string, 0, 2)
+	for _, id := range [2]string{id, sid} {
 		if len(id) > MaxIDLength {
 			return false, ErrInvalidID
 		}

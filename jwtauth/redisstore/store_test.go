@@ -108,7 +108,7 @@ func TestPrefixesAreSeparate(t *testing.T) {
 	if err := s1.Revoke(ctx, a, until); err != nil {
 		t.Fatal(err)
 	}
-	if rev, err := s2.Revoked(ctx, a); err != nil || rev {
+	if rev, err := s2.Revoked(ctx, a, ""); err != nil || rev {
 		t.Errorf("revoked under another prefix: %v, %v", rev, err)
 	}
 	if first, _ := s1.Consume(ctx, a, until); !first {
@@ -145,20 +145,20 @@ func TestHostileIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range hostile {
-		if rev, err := s.Revoked(ctx, id); err != nil || rev {
+		if rev, err := s.Revoked(ctx, id, ""); err != nil || rev {
 			t.Errorf("Revoked(%q) before Revoke = %v, %v", id, rev, err)
 		}
 		if err := s.Revoke(ctx, id, until); err != nil {
 			t.Errorf("Revoke(%q): %v", id, err)
 		}
-		if rev, err := s.Revoked(ctx, id); err != nil || !rev {
+		if rev, err := s.Revoked(ctx, id, ""); err != nil || !rev {
 			t.Errorf("Revoked(%q) = %v, %v; want true", id, rev, err)
 		}
 		if first, err := s.Consume(ctx, id, until); err != nil || !first {
 			t.Errorf("Consume(%q) = %v, %v; want true", id, first, err)
 		}
 	}
-	if rev, err := s.Revoked(ctx, bystander); err != nil || !rev {
+	if rev, err := s.Revoked(ctx, bystander, ""); err != nil || !rev {
 		t.Errorf("the bystander's revocation is gone: %v, %v", rev, err)
 	}
 	if n, err := c.DBSize(ctx).Result(); err != nil || n != int64(1+2*len(hostile)) {
@@ -207,7 +207,7 @@ func TestContextDeadline(t *testing.T) {
 	c, admin := srv.Client(t), srv.Client(t)
 	s := redisstore.New(c, redisstore.Options{})
 	// Connect first, so that the deadline is spent waiting on a command.
-	if _, err := s.Revoked(t.Context(), randomID()); err != nil {
+	if _, err := s.Revoked(t.Context(), randomID(), ""); err != nil {
 		t.Fatal(err)
 	}
 	// Three calls of 200ms fit in the pause; CLIENT UNPAUSE would wait for

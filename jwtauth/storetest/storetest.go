@@ -35,13 +35,13 @@ func Run(t *testing.T, newStore func(t *testing.T) jwtauth.Store) {
 		if err := s.Revoke(ctx, a, time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		for _, ids := range [][]string{{a}, {b, a}, {a, ""}, {"", a}} {
-			if rev, err := s.Revoked(ctx, ids...); err != nil || !rev {
+		for _, ids := range [][2]string{{a, ""}, {b, a}, {"", a}, {a, b}} {
+			if rev, err := s.Revoked(ctx, ids[0], ids[1]); err != nil || !rev {
 				t.Errorf("Revoked(%q) = %v, %v; want true", ids, rev, err)
 			}
 		}
-		for _, ids := range [][]string{{b}, {""}, {}, {b, ""}} {
-			if rev, err := s.Revoked(ctx, ids...); err != nil || rev {
+		for _, ids := range [][2]string{{b, ""}, {"", ""}, {"", b}} {
+			if rev, err := s.Revoked(ctx, ids[0], ids[1]); err != nil || rev {
 				t.Errorf("Revoked(%q) = %v, %v; want false", ids, rev, err)
 			}
 		}
@@ -53,7 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) jwtauth.Store) {
 		if err := s.Revoke(ctx, a, time.Now().Add(-time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if rev, err := s.Revoked(ctx, a); err != nil || rev {
+		if rev, err := s.Revoked(ctx, a, ""); err != nil || rev {
 			t.Errorf("revoked until the past: Revoked = %v, %v", rev, err)
 		}
 	})
@@ -64,11 +64,11 @@ func Run(t *testing.T, newStore func(t *testing.T) jwtauth.Store) {
 		if err := s.Revoke(ctx, a, time.Now().Add(Expiry)); err != nil {
 			t.Fatal(err)
 		}
-		if rev, _ := s.Revoked(ctx, a); !rev {
+		if rev, _ := s.Revoked(ctx, a, ""); !rev {
 			t.Fatal("not revoked")
 		}
 		time.Sleep(Expiry + 100*time.Millisecond)
-		if rev, err := s.Revoked(ctx, a); err != nil || rev {
+		if rev, err := s.Revoked(ctx, a, ""); err != nil || rev {
 			t.Errorf("after expiry: Revoked = %v, %v", rev, err)
 		}
 	})
@@ -83,7 +83,7 @@ func Run(t *testing.T, newStore func(t *testing.T) jwtauth.Store) {
 			t.Fatal(err)
 		}
 		time.Sleep(Expiry + 100*time.Millisecond)
-		if rev, err := s.Revoked(ctx, a); err != nil || !rev {
+		if rev, err := s.Revoked(ctx, a, ""); err != nil || !rev {
 			t.Errorf("a shorter second revocation shortened the first: Revoked = %v, %v", rev, err)
 		}
 	})
@@ -102,7 +102,7 @@ func Run(t *testing.T, newStore func(t *testing.T) jwtauth.Store) {
 			t.Fatalf("Consume of another id = %v, %v", first, err)
 		}
 		// Consuming is not revoking.
-		if rev, err := s.Revoked(ctx, a); err != nil || rev {
+		if rev, err := s.Revoked(ctx, a, ""); err != nil || rev {
 			t.Errorf("consumed id reads as revoked: %v, %v", rev, err)
 		}
 	})
@@ -150,7 +150,7 @@ func Run(t *testing.T, newStore func(t *testing.T) jwtauth.Store) {
 		if err := s.Revoke(ctx, id(), time.Now().Add(time.Hour)); err == nil {
 			t.Error("Revoke with a canceled context succeeded")
 		}
-		if _, err := s.Revoked(ctx, id()); err == nil {
+		if _, err := s.Revoked(ctx, id(), ""); err == nil {
 			t.Error("Revoked with a canceled context succeeded")
 		}
 		if _, err := s.Consume(ctx, id(), time.Now().Add(time.Hour)); err == nil {
