@@ -56,8 +56,10 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/authkit-go/authkit/examples/users/accounts"
 	"github.com/redis/go-redis/v9"
@@ -68,12 +70,27 @@ func main() {
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	redis.SetLogger(accounts.RedisLogger{Logger: logger})
-	err := accounts.Run(ctx, os.Args[1:], os.Getenv, logger, nil)
+	err := accounts.Run(ctx, newServer(logger), os.Args[1:], os.Getenv, logger, nil)
 	if errors.Is(err, flag.ErrHelp) {
 		return // the usage is printed
 	}
 	if err != nil {
 		logger.Error("users: " + err.Error())
 		os.Exit(1)
+	}
+}
+
+// newServer returns the server, as one reachable from the internet needs it:
+// every phase of a connection is bounded, so slow or idle clients cannot
+// hold it open. accounts.Run sets its Handler.
+func newServer(logger *slog.Logger) *http.Server {
+	return &http.Server{
+		ReadHeaderTimeout: 5 * time.Second,  // the request line and headers (slowloris)
+		ReadTimeout:       10 * time.Second, // the whole request, body included
+		WriteTimeout:      10 * time.Second, // the response, from the end of the headers
+		IdleTimeout:       60 * time.Second, // a keep-alive connection between requests
+		MaxHeaderBytes:    16 << 10,         // 16 KiB of headers, not net/http's 1 MiB
+		// net/http's own errors (bad requests, TLS, panics) in the application's log.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }

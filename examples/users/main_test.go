@@ -649,7 +649,7 @@ func runCommand(t *testing.T, args []string, env map[string]string, logger *slog
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- accounts.Run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, logger, func(a string) { addrc <- a })
+		done <- accounts.Run(ctx, newServer(logger), append([]string{"-addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, logger, func(a string) { addrc <- a })
 	}()
 	stop := sync.OnceValue(func() error { cancel(); return <-done })
 	t.Cleanup(func() { stop() })
@@ -778,7 +778,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 			}
 			dbPath := filepath.Join(dir, "refused.db")
 			args := append([]string{"-addr", "127.0.0.1:0", "-db", dbPath}, tc.args...)
-			err := accounts.Run(t.Context(), args, env, slog.New(slog.DiscardHandler), nil)
+			err := accounts.Run(t.Context(), newServer(slog.New(slog.DiscardHandler)), args, env, slog.New(slog.DiscardHandler), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want one about %s", err, tc.want)
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/authkit-go/authkit/examples/internal/serve"
@@ -18,9 +19,13 @@ import (
 
 // Run is the users command: it parses args (-addr, -db, -redis-addr), reads
 // JWT_SECRET (and REDIS_PASSWORD) with getenv, opens and migrates the
-// database, connects to Redis when asked, and serves until ctx is done.
-// ready, when not nil, receives the address it listens on.
-func Run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, ready func(addr string)) error {
+// database, connects to Redis when asked, and serves with srv, whose Handler
+// it sets, until ctx is done. ready, when not nil, receives the address it
+// listens on.
+func Run(ctx context.Context, srv *http.Server, args []string, getenv func(string) string, logger *slog.Logger, ready func(addr string)) error {
+	if srv == nil {
+		return errors.New("accounts: Run needs an http.Server")
+	}
 	flags := flag.NewFlagSet("users", flag.ContinueOnError)
 	addr := flags.String("addr", "localhost:8000", "address to listen on")
 	dbPath := flags.String("db", "users.db", "SQLite database file; created and migrated at start")
@@ -64,7 +69,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if *redisAddr != "" {
 		revocations = "redis " + *redisAddr
 	}
-	return serve.Run(ctx, ln, app, logger, ready, "users", "db", *dbPath, "revocations", revocations)
+	srv.Handler = app
+	return serve.Run(ctx, srv, ln, logger, ready, "users", "db", *dbPath, "revocations", revocations)
 }
 
 // secretFrom reads JWT_SECRET, or makes a random secret when it is unset. A
