@@ -26,7 +26,12 @@
 //
 // The table is users(id, username UNIQUE, email, password_hash, created_at),
 // created or migrated at start; a table of the FastAPI recipe's shape gains
-// created_at. Passwords stored as bcrypt (passlib) or with older argon2
+// created_at. Usernames (3 to 32 letters, digits, '_', '.', '-') are unique
+// whatever their case, by a UNIQUE index on lower(username): "Ada" and
+// "ada" are one account, which logs in by either spelling, keeps the one it
+// registered with, and is the sub of its tokens; registering "ADA" after
+// "ada" is 409. A database holding names that differ only in case is
+// refused at start until they are renamed. Passwords stored as bcrypt (passlib) or with older argon2
 // parameters are rehashed with argon2id at the next successful login.
 //
 // Logins are throttled (5 a minute per username, 20 a minute per client

@@ -507,7 +507,7 @@ func TestLegacyBcryptUpgrade(t *testing.T) {
 	var version int
 	s.DB.QueryRow(`PRAGMA user_version`).Scan(&version)
 	var createdAt string
-	if err := s.DB.QueryRow(`SELECT created_at FROM users WHERE username = 'johndoe'`).Scan(&createdAt); err != nil || version != 1 {
+	if err := s.DB.QueryRow(`SELECT created_at FROM users WHERE username = 'johndoe'`).Scan(&createdAt); err != nil || version != 2 {
 		t.Fatalf("migration: user_version %d, created_at: %v", version, err)
 	}
 
@@ -801,4 +801,26 @@ func closedAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// Usernames are one whatever their case: "ADA" after "Ada" is taken, and
+// any spelling logs in to the account, whose tokens name it as registered.
+func TestUsernameCase(t *testing.T) {
+	s := newTestServer(t, accounts.Config{})
+	wantStatus(t, "register Ada", s.register(t, "Ada", "ada's password", "ada@example.com"), 201, "")
+	for _, name := range []string{"ada", "ADA", "Ada"} {
+		wantStatus(t, "register "+name+" again", s.register(t, name, "another password", "x@example.com"), 409, "username_taken")
+	}
+	for _, name := range []string{"ada", "ADA", "aDa"} {
+		tk := pair(t, s.token(t, name, "ada's password"))
+		r := s.secureData(t, tk.AccessToken)
+		wantStatus(t, "secure-data as "+name, r, 200, "")
+		if msg, _ := r.json(t)["message"].(string); !strings.Contains(msg, "Hello Ada,") {
+			t.Errorf("login as %s: %q; want the subject Ada", name, msg)
+		}
+	}
+	var n int
+	if err := s.DB.QueryRow(`SELECT count(*) FROM users`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d accounts, %v; want 1", n, err)
+	}
 }

@@ -256,7 +256,7 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		tooMany(w, wait)
 		return
 	}
-	id, stored, err := credentials(r.Context(), s.db, username)
+	id, name, stored, err := credentials(r.Context(), s.db, username)
 	if errors.Is(err, errNoUser) {
 		s.rejectLogin(w, r, s.hasher.DummyVerify(ctx, pw))
 		return
@@ -283,7 +283,8 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 			s.log.Info("users: password hash upgraded", "user_id", id)
 		}
 	}
-	tokens, err := s.issuer.Login(r.Context(), username, nil)
+	// The subject is the name as registered, whatever case the login used.
+	tokens, err := s.issuer.Login(r.Context(), name, nil)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

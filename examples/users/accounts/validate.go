@@ -22,13 +22,14 @@ const (
 // Field rules, as the 422 response states them. They are fixed text: no
 // response repeats what the client sent.
 const (
-	ruleUsername = "3 to 32 characters: letters, digits, '_', '.', '-'"
+	ruleUsername = "3 to 32 characters: letters, digits, '_', '.', '-'; case does not matter: Ada and ada are one name"
 	ruleEmail    = "an email address such as name@example.com, at most 254 characters"
 	rulePassword = "8 to 1024 bytes"
 	ruleRequired = "required"
 )
 
-// validUsername reports whether s follows ruleUsername.
+// validUsername reports whether s follows ruleUsername. Names are unique,
+// and log in, whatever the case of their letters (see migrate).
 func validUsername(s string) bool {
 	if len(s) < minUsername || len(s) > maxUsername {
 		return false
