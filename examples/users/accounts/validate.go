@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/mail"
+	"strings"
 )
 
 // Limits of the input.
@@ -42,6 +43,11 @@ func validUsername(s string) bool {
 	}
 	return true
 }
+
+// canonical returns the form of a username that the database compares
+// (lower(username)) and the login throttle counts under: its ASCII letters
+// in lower case, the only letters a valid username holds.
+func canonical(username string) string { return strings.ToLower(username) }
 
 // validEmail reports whether s is a bare address (no display name, no
 // comments, no surrounding spaces) that net/mail reads back unchanged.
