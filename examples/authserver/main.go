@@ -12,12 +12,29 @@
 //	GET  /.well-known/openid-configuration      issuer and jwks_uri, for discovery
 //	POST /token   grant_type=password&username=…&password=…   → token response
 //	POST /token   grant_type=refresh_token&refresh_token=…     → a new pair
+//	              400 invalid_grant (wrong password, unknown user, bad refresh
+//	              token); 429 too_many_requests with Retry-After; 503
+//	              temporarily_unavailable with Retry-After
 //
 // The demo users are admin / 1234 (scope "items:read items:write") and
 // reader / 5678 (scope "items:read"). JWT_SECRET, when set, is the secret
 // of refresh tokens, so that several instances accept each other's; when
 // unset a random one is made and a log line says so. On SIGHUP the old key
 // keeps verifying until the longest token it signed has expired.
+//
+// Both grants are throttled by package throttle. A wrong password (or an
+// unknown user) counts against that username from that client address, and
+// against the client: after 5 failures for one user, or 100 on any, the
+// client waits 1 s, then twice as long after each further failure, up to 15
+// minutes (429 with Retry-After and {"error":"too_many_requests"}). An
+// invalid refresh token counts against the client likewise, in a counter of
+// its own. Only the failing client waits, so nobody who knows a username
+// can lock its owner out. The client is the connection's peer address (an
+// IPv6 /64); behind a reverse proxy, name it with -trusted-proxy CIDR
+// (repeatable, or comma-separated) and the client is read from
+// X-Forwarded-For, past the trusted proxies only. No proxy is trusted by
+// default. A grant that gets no password hashing slot within two seconds
+// gets 503 temporarily_unavailable with Retry-After.
 package main
 
 import (
@@ -37,6 +54,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -46,6 +64,7 @@ import (
 	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/password"
+	"github.com/authkit-go/authkit/throttle"
 )
 
 func main() {
@@ -63,6 +82,9 @@ func main() {
 type options struct {
 	addr, keyFile, alg, issuer, audience string
 	ttl                                  time.Duration
+	trustedProxies                       []netip.Prefix   // -trusted-proxy; default none
+	hasher                               *password.Hasher // default argon2id, OWASP parameters
+	hashWait                             time.Duration    // for a hashing slot; default 2s
 }
 
 // run serves until ctx is done; a value on rotate rotates the signing key.
@@ -76,6 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	flags.StringVar(&o.issuer, "issuer", "", `iss of the tokens (default "http://ADDR")`)
 	flags.StringVar(&o.audience, "audience", "", "aud of the tokens (default: none)")
 	flags.DurationVar(&o.ttl, "ttl", 15*time.Minute, "access token lifetime")
+	flags.Func("trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable or comma-separated; default: none)", cidrs(&o.trustedProxies))
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -107,16 +130,49 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 			}
 		}
 	}()
-	return serve.Run(ctx, ln, a.routes(), logger, ready, "authserver", "issuer", o.issuer, "kid", a.issuer.KeyID())
+	// The server, as one reachable from the internet needs it: every phase of
+	// a connection is bounded, so slow or idle clients cannot hold it open.
+	srv := &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 5 * time.Second,  // the request line and headers (slowloris)
+		ReadTimeout:       10 * time.Second, // the whole request, body included
+		WriteTimeout:      10 * time.Second, // the response, from the end of the headers
+		IdleTimeout:       60 * time.Second, // a keep-alive connection between requests
+		MaxHeaderBytes:    16 << 10,         // 16 KiB of headers, not net/http's 1 MiB
+		// net/http's own errors (bad requests, TLS, panics) in the application's log.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return serve.Run(ctx, srv, ln, logger, ready, "authserver", "issuer", o.issuer, "kid", a.issuer.KeyID())
+}
+
+// cidrs returns a flag.Func that appends to list each CIDR of its value:
+// one, or several separated by commas.
+func cidrs(list *[]netip.Prefix) func(string) error {
+	return func(s string) error {
+		for part := range strings.SplitSeq(s, ",") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(part))
+			if err != nil {
+				return errors.New("want a CIDR such as 10.0.0.0/8 or fd00::/8")
+			}
+			*list = append(*list, p.Masked())
+		}
+		return nil
+	}
 }
 
 // app is the authorization server.
 type app struct {
 	o      options
 	issuer *jwtauth.Issuer
-	hasher password.Hasher
+	hasher *password.Hasher
 	users  map[string]user
 	logger *slog.Logger
+
+	// logins counts failed password grants per username and client, and
+	// per client; refreshes counts invalid refresh tokens per client. Both
+	// in this process's memory, bounded.
+	logins, refreshes *throttle.Limiter
+	clientIP          func(*http.Request) string
 }
 
 type user struct {
@@ -145,7 +201,25 @@ func newApp(o options, getenv func(string) string, logger *slog.Logger) (*app, e
 	if err != nil {
 		return nil, fmt.Errorf("JWT_SECRET or key: %w", err)
 	}
-	a := &app{o: o, issuer: issuer, logger: logger, users: map[string]user{}}
+	a := &app{o: o, issuer: issuer, hasher: o.hasher, logger: logger, users: map[string]user{}}
+	if a.hasher == nil {
+		a.hasher = new(password.Hasher)
+	}
+	if a.o.hashWait <= 0 {
+		a.o.hashWait = 2 * time.Second
+	}
+	if a.logins, err = throttle.New(throttle.Config{}); err != nil {
+		return nil, err
+	}
+	if a.refreshes, err = throttle.New(throttle.Config{}); err != nil {
+		return nil, err
+	}
+	// The client is the connection's peer, which no header can change,
+	// unless the request comes through a proxy the operator trusts.
+	a.clientIP = throttle.ClientIP
+	if len(o.trustedProxies) > 0 {
+		a.clientIP = throttle.TrustedProxies{CIDRs: o.trustedProxies}.ClientIP
+	}
 	for name, u := range map[string][2]string{"admin": {"1234", "items:read items:write"}, "reader": {"5678", "items:read"}} {
 		h, err := a.hasher.Hash(context.Background(), u[0])
 		if err != nil {
@@ -257,28 +331,46 @@ func (a *app) token(w http.ResponseWriter, r *http.Request) {
 	}
 	var tokens *jwtauth.Tokens
 	var err error
+	client := a.clientIP(r)
 	switch r.PostForm.Get("grant_type") {
 	case "password":
+		// Usernames are matched exactly, so the name is the throttle's
+		// account.
 		name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+		if !a.allow(w, r, a.logins, name, client) {
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), a.o.hashWait)
+		defer cancel()
 		u, known := a.users[name]
 		ok := false
 		if known {
-			ok, err = a.hasher.Verify(r.Context(), pw, u.hash)
+			ok, err = a.hasher.Verify(ctx, pw, u.hash)
 		} else {
-			err = a.hasher.DummyVerify(r.Context(), pw)
+			err = a.hasher.DummyVerify(ctx, pw)
 		}
 		if errors.Is(err, password.ErrBusy) {
+			// Not checked, so not a failure.
+			w.Header().Set("Retry-After", "1")
 			oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
 			return
 		}
 		if !ok {
+			a.record(r, a.logins.Failure, name, client)
 			oauthError(w, http.StatusBadRequest, "invalid_grant")
 			return
 		}
+		a.record(r, a.logins.Success, name, client)
 		tokens, err = a.issuer.Login(r.Context(), name, map[string]any{"scope": u.scope})
 	case "refresh_token":
+		// A refresh token is not read before it is verified, so its
+		// failures count under one account name, per client.
+		if !a.allow(w, r, a.refreshes, "refresh", client) {
+			return
+		}
 		tokens, err = a.issuer.Refresh(r.Context(), r.PostForm.Get("refresh_token"))
 		if errors.Is(err, jwtauth.ErrInvalidToken) {
+			a.record(r, a.refreshes.Failure, "refresh", client)
 			oauthError(w, http.StatusBadRequest, "invalid_grant")
 			return
 		}
@@ -292,6 +384,33 @@ func (a *app) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jwtauth.WriteTokens(w, tokens)
+}
+
+// allow asks lim whether account may be tried from client now. When not, it
+// answers 429 with Retry-After, or 503 when the throttle cannot tell (fail
+// closed), and returns false.
+func (a *app) allow(w http.ResponseWriter, r *http.Request, lim *throttle.Limiter, account, client string) bool {
+	wait, err := lim.Check(r.Context(), account, client)
+	switch {
+	case errors.Is(err, throttle.ErrThrottled):
+		w.Header().Set("Retry-After", throttle.RetryAfter(wait))
+		oauthError(w, http.StatusTooManyRequests, "too_many_requests")
+		return false
+	case err != nil:
+		a.logger.ErrorContext(r.Context(), "authserver: throttle unavailable", "error", err.Error())
+		w.Header().Set("Retry-After", "1")
+		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
+		return false
+	}
+	return true
+}
+
+// record reports a failure or a success to the throttle; its error, which
+// changes nothing in the response, is logged.
+func (a *app) record(r *http.Request, f func(context.Context, string, string) error, account, client string) {
+	if err := f(r.Context(), account, client); err != nil {
+		a.logger.ErrorContext(r.Context(), "authserver: throttle", "error", err.Error())
+	}
 }
 
 // oauthError writes an RFC 6749 §5.2 error response.

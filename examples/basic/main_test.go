@@ -19,7 +19,7 @@ var testSecret = []byte("an example secret of at least thirty-two bytes")
 
 func newTestServer(t *testing.T, secret []byte) *httptest.Server {
 	t.Helper()
-	h, err := newApp(secret, slog.New(slog.DiscardHandler))
+	h, err := newApp(secret, slog.New(slog.DiscardHandler), options{})
 	if err != nil {
 		t.Fatal(err)
 	}

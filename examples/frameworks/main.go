@@ -108,7 +108,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	return serve.Run(ctx, ln, newRouter(mw), logger, ready, "frameworks", "framework", *framework)
+	// The server, as one reachable from the internet needs it: every phase of
+	// a connection is bounded, so slow or idle clients cannot hold it open.
+	srv := &http.Server{
+		Handler:           newRouter(mw),
+		ReadHeaderTimeout: 5 * time.Second,  // the request line and headers (slowloris)
+		ReadTimeout:       10 * time.Second, // the whole request, body included
+		WriteTimeout:      10 * time.Second, // the response, from the end of the headers
+		IdleTimeout:       60 * time.Second, // a keep-alive connection between requests
+		MaxHeaderBytes:    16 << 10,         // 16 KiB of headers, not net/http's 1 MiB
+		// net/http's own errors (bad requests, TLS, panics) in the application's log.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return serve.Run(ctx, srv, ln, logger, ready, "frameworks", "framework", *framework)
 }
 
 // newMiddleware is the one Middleware that every router mounts.

@@ -292,7 +292,16 @@ func startServer(ctx context.Context, logger *slog.Logger) (addr string, stop fu
 	done := make(chan error, 1)
 	go func() {
 		args := []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "users.db")}
-		done <- accounts.Run(srvCtx, args, env, logger, func(a string) { addrc <- a })
+		// The users command's server, as in examples/users/main.go.
+		srv := &http.Server{
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      10 * time.Second,
+			IdleTimeout:       60 * time.Second,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+		done <- accounts.Run(srvCtx, srv, args, env, logger, func(a string) { addrc <- a })
 	}()
 	stop = func() {
 		cancel()

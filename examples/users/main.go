@@ -21,31 +21,57 @@
 //	                     → 200 {"access_token","token_type":"bearer","expires_in","refresh_token"}; 401
 //	POST /auth/refresh   JSON {"refresh_token"} → 200 a new pair; 401 invalid, or reused: the
 //	                     whole session (every token of that login) is then revoked
+//	                     all three: 429 with Retry-After when throttled (below); 503 with
+//	                     Retry-After when no hashing slot is free, or the throttle cannot answer
 //	POST /auth/logout    Bearer → 204; that access token and its session stop working
 //	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
 //
 // The table is users(id, username UNIQUE, email, password_hash, created_at),
 // created or migrated at start; a table of the FastAPI recipe's shape gains
-// created_at. Passwords stored as bcrypt (passlib) or with older argon2
+// created_at. Usernames (3 to 32 letters, digits, '_', '.', '-') are unique
+// whatever their case, by a UNIQUE index on lower(username): "Ada" and
+// "ada" are one account, which logs in by either spelling, keeps the one it
+// registered with, and is the sub of its tokens; registering "ADA" after
+// "ada" is 409. A database holding names that differ only in case is
+// refused at start until they are renamed. Passwords stored as bcrypt (passlib) or with older argon2
 // parameters are rehashed with argon2id at the next successful login.
 //
-// Logins are throttled (5 a minute per username, 20 a minute per client
-// address, registrations included; 429 with Retry-After), and wait at most
-// two seconds for a hashing slot (503 with Retry-After). An unknown username
+// Every credential endpoint is throttled by package throttle, which counts
+// failures, not attempts. A wrong password or an unknown username counts
+// against that username (its lower-case form) from that client, and against
+// the client: after 5 failures for one username, or 100 on any, the client
+// waits 1 s, then twice as long after each further failure, up to 15
+// minutes (429 with Retry-After); a right password clears the first
+// counter. Only the failing client waits, so nobody who knows a username
+// can lock its owner out: the real user, from another address, logs in. An
+// invalid or reused refresh token counts likewise against its session (the
+// sid it claims) from that client, and against the client, in counters of
+// their own; valid refreshes are not limited, since each retires its token.
+// Registrations count per client: 20, then waits. Logins wait at most two
+// seconds for a hashing slot (503 with Retry-After), and an unknown username
 // costs the same work as a wrong password, so timing does not reveal
 // accounts.
+//
+// The client is the connection's peer address (an IPv6 /64). Behind a
+// reverse proxy every request would come from the proxy: name it with
+// -trusted-proxy CIDR (repeatable, or comma-separated), and the client is
+// read from X-Forwarded-For, from the right, past the trusted proxies only.
+// No proxy is trusted by default, so a client's own X-Forwarded-For is
+// never read.
 //
 // Access tokens that the FastAPI recipe mints with the same JWT_SECRET
 // ({"sub","exp"}, HS256, no kid) are accepted, and the recipe accepts ours:
 // no audience is set. Refresh tokens carry typ refresh+jwt and are never
 // accepted as access tokens.
 //
-// Revocations and used refresh tokens live in memory, for one process. Run
-// several instances behind a load balancer with the same JWT_SECRET, the same
-// database and -redis-addr host:port (REDIS_PASSWORD if Redis wants one):
-// they then share them, so a logout or a refresh on one holds on all, and
-// while Redis is unreachable requests fail with 500 rather than let a revoked
-// token through. Login throttling stays per instance.
+// Revocations, used refresh tokens and the throttle's counters live in
+// memory, for one process. Run several instances behind a load balancer with
+// the same JWT_SECRET, the same database and -redis-addr host:port
+// (REDIS_PASSWORD if Redis wants one): they then share them, so a logout or a
+// refresh on one holds on all, and failures on one count on all (no free
+// guesses per instance). While Redis is unreachable, requests with tokens
+// fail with 500 rather than let a revoked token through, and logins and
+// refreshes with 503 rather than go unthrottled.
 //
 //	JWT_SECRET=… go -C examples run ./users -addr :8000 -redis-addr localhost:6379
 //	JWT_SECRET=… go -C examples run ./users -addr :8001 -redis-addr localhost:6379
@@ -56,8 +82,10 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/authkit-go/authkit/examples/users/accounts"
 	"github.com/redis/go-redis/v9"
@@ -68,12 +96,27 @@ func main() {
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	redis.SetLogger(accounts.RedisLogger{Logger: logger})
-	err := accounts.Run(ctx, os.Args[1:], os.Getenv, logger, nil)
+	err := accounts.Run(ctx, newServer(logger), os.Args[1:], os.Getenv, logger, nil)
 	if errors.Is(err, flag.ErrHelp) {
 		return // the usage is printed
 	}
 	if err != nil {
 		logger.Error("users: " + err.Error())
 		os.Exit(1)
+	}
+}
+
+// newServer returns the server, as one reachable from the internet needs it:
+// every phase of a connection is bounded, so slow or idle clients cannot
+// hold it open. accounts.Run sets its Handler.
+func newServer(logger *slog.Logger) *http.Server {
+	return &http.Server{
+		ReadHeaderTimeout: 5 * time.Second,  // the request line and headers (slowloris)
+		ReadTimeout:       10 * time.Second, // the whole request, body included
+		WriteTimeout:      10 * time.Second, // the response, from the end of the headers
+		IdleTimeout:       60 * time.Second, // a keep-alive connection between requests
+		MaxHeaderBytes:    16 << 10,         // 16 KiB of headers, not net/http's 1 MiB
+		// net/http's own errors (bad requests, TLS, panics) in the application's log.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }

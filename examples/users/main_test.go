@@ -49,9 +49,7 @@ type testServer struct {
 	Path string
 }
 
-// newTestServer starts the application on a fresh database. Unless cfg says
-// otherwise, the per-address throttle is raised: every request of a test
-// comes from 127.0.0.1.
+// newTestServer starts the application on a fresh database.
 func newTestServer(t *testing.T, cfg accounts.Config) *testServer {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "users.db")
@@ -68,9 +66,6 @@ func serveDB(t *testing.T, path string, cfg accounts.Config) *testServer {
 	cfg.DB = db
 	if cfg.Secret == nil {
 		cfg.Secret = testSecret
-	}
-	if cfg.PerIP == (accounts.Throttle{}) {
-		cfg.PerIP = accounts.Throttle{Events: 1000, Per: time.Minute}
 	}
 	h, err := accounts.New(cfg)
 	if err != nil {
@@ -507,7 +502,7 @@ func TestLegacyBcryptUpgrade(t *testing.T) {
 	var version int
 	s.DB.QueryRow(`PRAGMA user_version`).Scan(&version)
 	var createdAt string
-	if err := s.DB.QueryRow(`SELECT created_at FROM users WHERE username = 'johndoe'`).Scan(&createdAt); err != nil || version != 1 {
+	if err := s.DB.QueryRow(`SELECT created_at FROM users WHERE username = 'johndoe'`).Scan(&createdAt); err != nil || version != 2 {
 		t.Fatalf("migration: user_version %d, created_at: %v", version, err)
 	}
 
@@ -560,35 +555,131 @@ func newClock() *clock                   { c := new(clock); c.ns.Store(time.Now(
 func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-func TestThrottling(t *testing.T) {
-	clk := newClock()
-	s := newTestServer(t, accounts.Config{
-		PerUser: accounts.Throttle{Events: 2, Per: time.Minute},
-		PerIP:   accounts.Throttle{Events: 5, Per: time.Minute},
-		Now:     clk.now,
-	})
-	wantStatus(t, "register", s.register(t, "dave", "dave's password", "dave@example.com"), 201, "") // address: 1 of 5
-	wantStatus(t, "wrong 1", s.token(t, "dave", "guess one"), 401, "")                               // dave: 1 of 2
-	wantStatus(t, "wrong 2", s.token(t, "dave", "guess two"), 401, "")                               // dave: 2 of 2
-
-	// Throttled before the password is even looked at: the right one too.
-	r := s.token(t, "dave", "dave's password")
-	wantStatus(t, "dave throttled", r, http.StatusTooManyRequests, "too_many_requests")
-	if n, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || n < 1 || n > 30 {
-		t.Errorf("Retry-After %q, want 1…30 seconds", r.header.Get("Retry-After"))
+// loginFrom posts a login to h as if from the client at remote (host:port),
+// with an X-Forwarded-For header when xff is not empty.
+func loginFrom(h http.Handler, remote, xff, username, pw string) *httptest.ResponseRecorder {
+	form := url.Values{"username": {username}, "password": {pw}}
+	r := httptest.NewRequest("POST", "/auth/token", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", formType)
+	r.RemoteAddr = remote
+	if xff != "" {
+		r.Header.Set("X-Forwarded-For", xff)
 	}
-	wantStatus(t, "another name, same address", s.token(t, "erin", "guess"), 401, "") // address: 5 of 5
-	r = s.token(t, "frank", "guess")
-	wantStatus(t, "address throttled", r, http.StatusTooManyRequests, "too_many_requests")
-	if n, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || n < 1 || n > 12 {
-		t.Errorf("Retry-After %q, want 1…12 seconds", r.header.Get("Retry-After"))
-	}
-	wantStatus(t, "registration, address throttled", s.register(t, "frank", "frank's password", "f@example.com"), http.StatusTooManyRequests, "")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
 
-	// The buckets refill with time: one attempt per 30 s for dave.
-	clk.advance(30 * time.Second)
-	pair(t, s.token(t, "dave", "dave's password"))
-	wantStatus(t, "dave throttled again", s.token(t, "dave", "dave's password"), http.StatusTooManyRequests, "")
+func recorded(w *httptest.ResponseRecorder) response {
+	return response{w.Code, w.Header(), w.Body.String()}
+}
+
+// wantThrottled checks a 429 too_many_requests with a Retry-After of whole
+// seconds.
+func wantThrottled(t *testing.T, what string, r response) {
+	t.Helper()
+	wantStatus(t, what, r, http.StatusTooManyRequests, "too_many_requests")
+	if n, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || n < 1 || n > 15*60 {
+		t.Errorf("%s: Retry-After %q", what, r.header.Get("Retry-After"))
+	}
+}
+
+// An attacker who knows a username guesses from his address: after 5 wrong
+// passwords he waits, with the right one too and under any spelling of the
+// name, and his own X-Forwarded-For changes nothing. The real user, from
+// another address, logs in: guessing cannot lock him out.
+func TestLoginThrottle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.db")
+	db, err := accounts.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h, err := accounts.New(accounts.Config{DB: db, Secret: testSecret, Hasher: &password.Hasher{Memory: 64, Time: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	s := &testServer{URL: srv.URL, DB: db}
+	wantStatus(t, "register", s.register(t, "dave", "dave's password", "dave@example.com"), 201, "")
+
+	const attacker, user = "203.0.113.66:4000", "192.0.2.10:5000"
+	for i := range 5 {
+		wantStatus(t, "guess", recorded(loginFrom(h, attacker, "", "dave", "guess "+strconv.Itoa(i))), 401, "invalid_grant")
+	}
+	wantThrottled(t, "sixth guess", recorded(loginFrom(h, attacker, "", "dave", "guess 5")))
+	wantThrottled(t, "right password from the attacker", recorded(loginFrom(h, attacker, "", "dave", "dave's password")))
+	wantThrottled(t, "another spelling", recorded(loginFrom(h, attacker, "", "DAVE", "guess 6")))
+	wantThrottled(t, "spoofed X-Forwarded-For", recorded(loginFrom(h, attacker, "192.0.2.10", "dave", "guess 7")))
+	if w := loginFrom(h, user, "", "Dave", "dave's password"); w.Code != http.StatusOK {
+		t.Fatalf("the real user from his own address: %d %s", w.Code, w.Body)
+	}
+	// Unknown names count too, per client: after 100 failures on any names
+	// the client waits, on every name.
+	for i := range 95 {
+		wantStatus(t, "spraying", recorded(loginFrom(h, attacker, "", "ghost"+strconv.Itoa(i), "123456")), 401, "invalid_grant")
+	}
+	wantThrottled(t, "sprayer", recorded(loginFrom(h, attacker, "", "erin", "123456")))
+
+	// Over the real server, from 127.0.0.1, whatever X-Forwarded-For says.
+	for i := range 5 {
+		form := url.Values{"username": {"dave"}, "password": {"nope"}}.Encode()
+		req, _ := http.NewRequest("POST", s.URL+"/auth/token", strings.NewReader(form))
+		req.Header.Set("Content-Type", formType)
+		req.Header.Set("X-Forwarded-For", "198.51.100."+strconv.Itoa(i))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 401 {
+			t.Fatalf("guess %d over HTTP: %d", i, res.StatusCode)
+		}
+	}
+	wantThrottled(t, "sixth guess over HTTP", s.token(t, "dave", "dave's password"))
+}
+
+// Registrations count per client: 20, then 429.
+func TestRegistrationThrottle(t *testing.T) {
+	s := newTestServer(t, accounts.Config{Hasher: &password.Hasher{Memory: 64, Time: 1}})
+	for i := range 20 {
+		wantStatus(t, "register", s.register(t, "user"+strconv.Itoa(i), "a good password", "u@example.com"), 201, "")
+	}
+	wantThrottled(t, "21st registration", s.register(t, "user20", "a good password", "u@example.com"))
+	pair(t, s.token(t, "user1", "a good password")) // logins are counted apart
+}
+
+// Invalid refresh tokens count per client (and per session, when the token
+// names one): a flood gets 429, and a reused token counts too. The
+// session of another login from the same client still refreshes.
+func TestRefreshThrottle(t *testing.T) {
+	s := newTestServer(t, accounts.Config{})
+	wantStatus(t, "register", s.register(t, "olga", "olga's password", "olga@example.com"), 201, "")
+	first := pair(t, s.token(t, "olga", "olga's password"))
+	second := pair(t, s.refresh(t, first.RefreshToken))
+	// A stolen token replayed: the session is revoked, and it counts.
+	wantStatus(t, "reuse", s.refresh(t, first.RefreshToken), 401, "invalid_grant")
+	for range 4 {
+		wantStatus(t, "replay", s.refresh(t, second.RefreshToken), 401, "invalid_grant")
+	}
+	wantThrottled(t, "replays of one session", s.refresh(t, second.RefreshToken))
+
+	other := pair(t, s.token(t, "olga", "olga's password"))
+	var n int
+	for n = 0; n < 200; n++ {
+		r := s.refresh(t, "not.a.token"+strconv.Itoa(n))
+		if r.status == http.StatusTooManyRequests {
+			wantThrottled(t, "refresh flood", r)
+			break
+		}
+		wantStatus(t, "garbage", r, 401, "invalid_grant")
+	}
+	if n != 5 {
+		t.Errorf("throttled after %d invalid refresh tokens; want 5", n)
+	}
+	pair(t, s.refresh(t, other.RefreshToken)) // another session of this client
+	pair(t, s.token(t, "olga", "olga's password"))
 }
 
 // When no hashing slot frees up within HashWait, logins and registrations
@@ -649,7 +740,7 @@ func runCommand(t *testing.T, args []string, env map[string]string, logger *slog
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- accounts.Run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, logger, func(a string) { addrc <- a })
+		done <- accounts.Run(ctx, newServer(logger), append([]string{"-addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, logger, func(a string) { addrc <- a })
 	}()
 	stop := sync.OnceValue(func() error { cancel(); return <-done })
 	t.Cleanup(func() { stop() })
@@ -754,6 +845,70 @@ func TestRunMultiInstance(t *testing.T) {
 	}
 }
 
+// Two instances on one Redis share the throttle: the failures on A count
+// on B. While Redis is down, logins are refused with 503 (fail closed),
+// never let through unthrottled.
+func TestRunSharedThrottle(t *testing.T) {
+	redisSrv := redistest.Start(t)
+	dbPath := filepath.Join(t.TempDir(), "users.db")
+	env := map[string]string{"JWT_SECRET": string(testSecret)}
+	args := []string{"-db", dbPath, "-redis-addr", redisSrv.Addr()}
+	logger := slog.New(slog.DiscardHandler)
+	urlA, _ := runCommand(t, args, env, logger)
+	urlB, _ := runCommand(t, args, env, logger)
+	a, b := &testServer{URL: urlA}, &testServer{URL: urlB}
+	wantStatus(t, "register on A", a.register(t, "kate", "kate's password", "kate@example.com"), 201, "")
+	for i := range 5 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wantStatus(t, "guess", s.token(t, "kate", "guess"), 401, "invalid_grant")
+	}
+	wantThrottled(t, "sixth guess, on B", b.token(t, "Kate", "kate's password"))
+	wantThrottled(t, "sixth guess, on A", a.token(t, "kate", "kate's password"))
+	for range 5 {
+		b.refresh(t, "not.a.token")
+	}
+	wantThrottled(t, "refresh flood across instances", a.refresh(t, "not.a.token"))
+
+	redisSrv.Stop()
+	r := a.token(t, "someone", "a password")
+	wantStatus(t, "login with Redis down", r, http.StatusServiceUnavailable, "temporarily_unavailable")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	wantStatus(t, "refresh with Redis down", b.refresh(t, "not.a.token"), http.StatusServiceUnavailable, "temporarily_unavailable")
+}
+
+// With -trusted-proxy, the client is the address the proxy (here the
+// test's loopback client) appended to X-Forwarded-For: the attacker waits,
+// the real user behind the same proxy logs in.
+func TestRunTrustedProxy(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "users.db")
+	base, _ := runCommand(t, []string{"-db", dbPath, "-trusted-proxy", "127.0.0.0/8", "-trusted-proxy", "::1/128"}, nil, slog.New(slog.DiscardHandler))
+	s := &testServer{URL: base}
+	wantStatus(t, "register", s.register(t, "lena", "lena's password", "lena@example.com"), 201, "")
+	post := func(xff, pw string) response {
+		form := url.Values{"username": {"lena"}, "password": {pw}}.Encode()
+		req, _ := http.NewRequest("POST", base+"/auth/token", strings.NewReader(form))
+		req.Header.Set("Content-Type", formType)
+		req.Header.Set("X-Forwarded-For", xff)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return response{res.StatusCode, res.Header, string(b)}
+	}
+	for range 5 {
+		wantStatus(t, "guess", post("203.0.113.66", "guess"), 401, "invalid_grant")
+	}
+	wantThrottled(t, "attacker naming another address", post("192.0.2.10, 203.0.113.66", "lena's password"))
+	wantStatus(t, "the real user through the proxy", post("192.0.2.10", "lena's password"), 200, "")
+}
+
 func TestRunRefusesBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -768,6 +923,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		{"URI database", "", []string{"-db", "x.db?mode=ro"}, "plain file"},
 		{"Redis address without a port", "", []string{"-redis-addr", "localhost"}, "host:port"},
 		{"Redis that does not answer", "", []string{"-redis-addr", closedAddr(t)}, "redis at"},
+		{"trusted proxy that is not a CIDR", "", []string{"-trusted-proxy", "10.0.0.1"}, "CIDR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := func(k string) string {
@@ -778,7 +934,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 			}
 			dbPath := filepath.Join(dir, "refused.db")
 			args := append([]string{"-addr", "127.0.0.1:0", "-db", dbPath}, tc.args...)
-			err := accounts.Run(t.Context(), args, env, slog.New(slog.DiscardHandler), nil)
+			err := accounts.Run(t.Context(), newServer(slog.New(slog.DiscardHandler)), args, env, slog.New(slog.DiscardHandler), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want one about %s", err, tc.want)
 			}
@@ -801,4 +957,26 @@ func closedAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// Usernames are one whatever their case: "ADA" after "Ada" is taken, and
+// any spelling logs in to the account, whose tokens name it as registered.
+func TestUsernameCase(t *testing.T) {
+	s := newTestServer(t, accounts.Config{})
+	wantStatus(t, "register Ada", s.register(t, "Ada", "ada's password", "ada@example.com"), 201, "")
+	for _, name := range []string{"ada", "ADA", "Ada"} {
+		wantStatus(t, "register "+name+" again", s.register(t, name, "another password", "x@example.com"), 409, "username_taken")
+	}
+	for _, name := range []string{"ada", "ADA", "aDa"} {
+		tk := pair(t, s.token(t, name, "ada's password"))
+		r := s.secureData(t, tk.AccessToken)
+		wantStatus(t, "secure-data as "+name, r, 200, "")
+		if msg, _ := r.json(t)["message"].(string); !strings.Contains(msg, "Hello Ada,") {
+			t.Errorf("login as %s: %q; want the subject Ada", name, msg)
+		}
+	}
+	var n int
+	if err := s.DB.QueryRow(`SELECT count(*) FROM users`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d accounts, %v; want 1", n, err)
+	}
 }

@@ -1,6 +1,7 @@
-// Package serve runs the examples' HTTP servers, all alike: the timeouts a
-// server reachable from the internet needs, net/http's own errors in the
-// application's log, and a graceful shutdown.
+// Package serve runs the examples' HTTP servers, all alike: a start log line
+// and a graceful shutdown. Each example builds its own http.Server, with the
+// timeouts and limits a server reachable from the internet needs, in its
+// main.go, where a reader can copy it.
 package serve
 
 import (
@@ -11,19 +12,10 @@ import (
 	"time"
 )
 
-// Run serves h on ln until ctx is done, then shuts the server down, giving
+// Run serves srv on ln until ctx is done, then shuts srv down, giving
 // requests in flight up to five seconds. First it logs name+": listening"
 // with the URL and attrs, and calls ready, when not nil, with ln's address.
-func Run(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, ready func(addr string), name string, attrs ...any) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+func Run(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger, ready func(addr string), name string, attrs ...any) error {
 	addr := ln.Addr().String()
 	logger.Info(name+": listening", append([]any{"url", "http://" + addr}, attrs...)...)
 	if ready != nil {

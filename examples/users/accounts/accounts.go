@@ -7,8 +7,8 @@
 // Routes:
 //
 //	POST /auth/register  JSON {"username","password","email"} → 201 the user; 409 taken
-//	POST /auth/token     form username, password (grant_type=password) → 200 tokens; 401
-//	POST /auth/refresh   JSON {"refresh_token"} → 200 a new pair; 401 (a reused one revokes its session)
+//	POST /auth/token     form username, password (grant_type=password) → 200 tokens; 401; 429
+//	POST /auth/refresh   JSON {"refresh_token"} → 200 a new pair; 401 (a reused one revokes its session); 429
 //	POST /auth/logout    Bearer → 204; the token and its session stop working
 //	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
 package accounts
@@ -16,16 +16,18 @@ package accounts
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/password"
+	"github.com/authkit-go/authkit/throttle"
 )
 
 // Config configures the server. DB and Secret are required.
@@ -62,16 +64,32 @@ type Config struct {
 	// Default 2 seconds.
 	HashWait time.Duration
 
-	// PerUser throttles login attempts per username. Default 5 a minute.
-	PerUser Throttle
+	// Logins counts failed logins (a wrong password, an unknown user) per
+	// username, in canonical form, and client, and per client; a client that
+	// keeps failing waits longer and longer (429 with Retry-After). Only the
+	// failing client waits: the real user, from another client, is never
+	// locked out. Default: throttle.New's defaults (5 free failures per
+	// username and client, 100 per client, waits from 1 s doubling up to 15
+	// minutes), in this process's memory. Instances that serve the same
+	// users share a Backend (see Run's -redis-addr), or each gives an
+	// attacker its own free failures.
+	Logins *throttle.Limiter
 
-	// PerIP throttles logins and registrations per client address (per /64
-	// for IPv6). Default 20 a minute.
-	PerIP Throttle
+	// Refreshes counts invalid refresh tokens (expired, forged, reused) per
+	// session and client, and per client, the session being the token's sid
+	// read before it is verified. Default as Logins, in a memory of its own:
+	// refresh failures never spend the login budget of a client.
+	Refreshes *throttle.Limiter
 
-	// MaxThrottled bounds the number of usernames, and of client addresses,
-	// whose throttling state is kept at once. Default 100,000 each.
-	MaxThrottled int
+	// Registrations counts registrations, taken names included, per client:
+	// 20 free, then waits as for Logins. Default in memory.
+	Registrations *throttle.Limiter
+
+	// ClientIP names the client of a request for the Limiters. Default
+	// throttle.ClientIP: the connection's peer address (an IPv6 /64), which
+	// no header can change. Behind a reverse proxy, use
+	// throttle.TrustedProxies (Run's -trusted-proxy).
+	ClientIP func(*http.Request) string
 
 	// Now returns the current time, for tests. Default time.Now.
 	Now func() time.Time
@@ -84,8 +102,18 @@ type server struct {
 	issuer *jwtauth.Issuer
 	hasher *password.Hasher
 	log    *slog.Logger
-	perIP  *limiters
-	perUsr *limiters
+}
+
+// The throttle configurations of the Limiters, without a Backend: New makes
+// them in memory, Run in Redis for -redis-addr.
+func loginThrottle() throttle.Config { return throttle.Config{} } // 5 free failures per username and client, 100 per client
+
+func refreshThrottle() throttle.Config { return throttle.Config{} } // the same, for invalid refresh tokens
+
+// registrationThrottle allows 20 registrations per client before the waits
+// begin; every registration counts under one account name.
+func registrationThrottle() throttle.Config {
+	return throttle.Config{AccountClient: throttle.Limit{Free: 20}, Client: throttle.Limit{Free: 20}}
 }
 
 // New returns the application: its routes behind the authentication
@@ -106,22 +134,29 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.HashWait <= 0 {
 		cfg.HashWait = 2 * time.Second
 	}
-	if cfg.PerUser == (Throttle{}) {
-		cfg.PerUser = Throttle{5, time.Minute}
-	}
-	if cfg.PerIP == (Throttle{}) {
-		cfg.PerIP = Throttle{20, time.Minute}
-	}
-	for _, t := range []Throttle{cfg.PerUser, cfg.PerIP} {
-		if t.Events < 1 || t.Per <= 0 {
-			return nil, errors.New("accounts: a Throttle needs Events ≥ 1 and Per > 0")
-		}
-	}
-	if cfg.MaxThrottled <= 0 {
-		cfg.MaxThrottled = 100_000
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	for _, l := range []struct {
+		lim **throttle.Limiter
+		cfg throttle.Config
+	}{
+		{&cfg.Logins, loginThrottle()},
+		{&cfg.Refreshes, refreshThrottle()},
+		{&cfg.Registrations, registrationThrottle()},
+	} {
+		if *l.lim != nil {
+			continue
+		}
+		l.cfg.Now = cfg.Now
+		lim, err := throttle.New(l.cfg)
+		if err != nil {
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		*l.lim = lim
+	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = throttle.ClientIP
 	}
 	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
 		Key:   jwtauth.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
@@ -151,8 +186,6 @@ func New(cfg Config) (http.Handler, error) {
 		issuer: issuer,
 		hasher: cfg.Hasher,
 		log:    cfg.Logger,
-		perIP:  newLimiters(cfg.PerIP, cfg.MaxThrottled, cfg.Now),
-		perUsr: newLimiters(cfg.PerUser, cfg.MaxThrottled, cfg.Now),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /auth/register", s.register)
@@ -166,7 +199,8 @@ func New(cfg Config) (http.Handler, error) {
 // register creates an account: 201 with the user, 409 when the username is
 // taken, 422 when a field breaks its rule.
 func (s *server) register(w http.ResponseWriter, r *http.Request) {
-	if !s.throttleIP(w, r) {
+	client := s.cfg.ClientIP(r)
+	if !s.allow(w, r, s.cfg.Registrations, "register", client) {
 		return
 	}
 	var req struct {
@@ -187,6 +221,11 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 			"error": "invalid_fields", "error_description": "some fields break their rules", "fields": bad,
 		})
 		return
+	}
+	// Every registration that gets this far counts, a taken name too: each
+	// answer tells whether a name exists.
+	if err := s.cfg.Registrations.Failure(r.Context(), "register", client); err != nil {
+		s.log.ErrorContext(r.Context(), "users: registration throttle", "err", err)
 	}
 	// Checking first spares a hash computation; the UNIQUE constraint still
 	// decides when two registrations race.
@@ -220,9 +259,6 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 // and a refresh token, or 401. An unknown username and a wrong password get
 // the same response after the same work.
 func (s *server) token(w http.ResponseWriter, r *http.Request) {
-	if !s.throttleIP(w, r) {
-		return
-	}
 	f, e := parseForm(w, r, "grant_type", "username", "password")
 	if e != nil {
 		writeRequestError(w, e)
@@ -243,22 +279,23 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Before the password is looked at: has this client failed too often,
+	// on this account or on all? The account is the canonical username,
+	// the one every spelling of it logs in to.
+	account, client := canonical(username), s.cfg.ClientIP(r)
+	if !s.allow(w, r, s.cfg.Logins, account, client) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HashWait)
 	defer cancel()
 	if !validUsername(username) {
-		// No account can have this name; spend the same work anyway. It is
-		// not throttled by name, so that made-up names of any length cannot
-		// fill the throttling table (the client's address still is).
-		s.rejectLogin(w, r, s.hasher.DummyVerify(ctx, pw))
+		// No account can have this name; spend the same work anyway.
+		s.rejectLogin(w, r, account, client, s.hasher.DummyVerify(ctx, pw))
 		return
 	}
-	if ok, wait := s.perUsr.allow(username); !ok {
-		tooMany(w, wait)
-		return
-	}
-	id, stored, err := credentials(r.Context(), s.db, username)
+	id, name, stored, err := credentials(r.Context(), s.db, username)
 	if errors.Is(err, errNoUser) {
-		s.rejectLogin(w, r, s.hasher.DummyVerify(ctx, pw))
+		s.rejectLogin(w, r, account, client, s.hasher.DummyVerify(ctx, pw))
 		return
 	}
 	if err != nil {
@@ -271,8 +308,11 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 			// The stored hash cannot be read: the account needs attention.
 			s.log.Error("users: stored password hash unusable", "user_id", id, "err", err)
 		}
-		s.rejectLogin(w, r, err)
+		s.rejectLogin(w, r, account, client, err)
 		return
+	}
+	if err := s.cfg.Logins.Success(r.Context(), account, client); err != nil {
+		s.log.ErrorContext(r.Context(), "users: login throttle", "err", err)
 	}
 	if newHash != "" {
 		// A legacy hash (bcrypt from passlib, older parameters) is replaced
@@ -283,7 +323,8 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 			s.log.Info("users: password hash upgraded", "user_id", id)
 		}
 	}
-	tokens, err := s.issuer.Login(r.Context(), username, nil)
+	// The subject is the name as registered, whatever case the login used.
+	tokens, err := s.issuer.Login(r.Context(), name, nil)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -292,11 +333,15 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 }
 
 // rejectLogin answers a failed login: 503 when no hashing slot was free in
-// time, 401 otherwise, whatever the reason.
-func (s *server) rejectLogin(w http.ResponseWriter, r *http.Request, err error) {
+// time, which is no failure since the password was not checked; otherwise
+// 401, whatever the reason, after counting the failure.
+func (s *server) rejectLogin(w http.ResponseWriter, r *http.Request, account, client string, err error) {
 	if isBusy(err) {
 		s.hashError(w, r, err)
 		return
+	}
+	if err := s.cfg.Logins.Failure(r.Context(), account, client); err != nil {
+		s.log.ErrorContext(r.Context(), "users: login throttle", "err", err)
 	}
 	writeRequestError(w, errCredentials)
 }
@@ -318,7 +363,16 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	session, client := sessionOf(req.RefreshToken), s.cfg.ClientIP(r)
+	if !s.allow(w, r, s.cfg.Refreshes, session, client) {
+		return
+	}
 	tokens, err := s.issuer.Refresh(r.Context(), req.RefreshToken)
+	if errors.Is(err, jwtauth.ErrInvalidToken) {
+		if err := s.cfg.Refreshes.Failure(r.Context(), session, client); err != nil {
+			s.log.ErrorContext(r.Context(), "users: refresh throttle", "err", err)
+		}
+	}
 	switch {
 	case errors.Is(err, jwtauth.ErrRefreshReused):
 		s.log.Warn("users: refresh token reused; session revoked")
@@ -328,8 +382,41 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.serverError(w, r, err)
 	default:
+		if err := s.cfg.Refreshes.Success(r.Context(), session, client); err != nil {
+			s.log.ErrorContext(r.Context(), "users: refresh throttle", "err", err)
+		}
 		jwtauth.WriteTokens(w, tokens)
 	}
+}
+
+// sessionOf returns the account that a refresh token's failures count
+// under: its session (the sid claim), read before the token is verified,
+// or "refresh" when none can be read. A forger can write any sid there, but
+// that only chooses which of his own client's counters a failure goes to:
+// the counters of a session from another client, and the client's own
+// counter of all its failures, are not his to choose.
+//
+// Valid refreshes are not limited: each retires the token presented, so a
+// session refreshes one at a time, and concurrent use of one token is a
+// reuse, which revokes the session and counts as failures. A limit per
+// client of valid refreshes would slow every user behind one NAT.
+func sessionOf(refreshToken string) string {
+	_, rest, ok := strings.Cut(refreshToken, ".")
+	payload, _, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || len(payload) > 4096 {
+		return "refresh"
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return "refresh"
+	}
+	var c struct {
+		Sid string `json:"sid"`
+	}
+	if json.Unmarshal(b, &c) != nil || c.Sid == "" || len(c.Sid) > 128 {
+		return "refresh"
+	}
+	return "sid:" + c.Sid
 }
 
 // logout revokes the presented access token and its session.
@@ -358,24 +445,24 @@ func (s *server) secureData(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// throttleIP takes a token from the client's bucket, or answers 429.
-func (s *server) throttleIP(w http.ResponseWriter, r *http.Request) bool {
-	ok, wait := s.perIP.allow(clientKey(r.RemoteAddr))
-	if !ok {
-		tooMany(w, wait)
+// allow asks lim whether account may be tried from client now. When not, it
+// answers 429 with the seconds to wait (RFC 6585 §4), or 503 when the
+// throttle's Backend cannot answer (fail closed: guessing is never
+// unthrottled because Redis is down), and returns false.
+func (s *server) allow(w http.ResponseWriter, r *http.Request, lim *throttle.Limiter, account, client string) bool {
+	wait, err := lim.Check(r.Context(), account, client)
+	switch {
+	case errors.Is(err, throttle.ErrThrottled):
+		w.Header().Set("Retry-After", throttle.RetryAfter(wait))
+		writeError(w, http.StatusTooManyRequests, "too_many_requests", "too many failed attempts; retry later")
+		return false
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "users: throttle unavailable", "route", r.Pattern, "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the server cannot check this request now; retry shortly")
+		return false
 	}
-	return ok
-}
-
-// tooMany answers 429 with the number of seconds to wait (RFC 6585 §4).
-func tooMany(w http.ResponseWriter, wait time.Duration) {
-	w.Header().Set("Retry-After", retryAfter(wait))
-	writeError(w, http.StatusTooManyRequests, "too_many_requests", "too many attempts; retry later")
-}
-
-// retryAfter renders wait as whole seconds, rounded up, at least 1.
-func retryAfter(wait time.Duration) string {
-	return strconv.FormatInt(max(1, int64((wait+time.Second-1)/time.Second)), 10)
+	return true
 }
 
 // isBusy reports whether a password computation did not start because no

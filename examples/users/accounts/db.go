@@ -13,7 +13,7 @@ import (
 )
 
 // schemaVersion is the PRAGMA user_version that migrate leaves behind.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Open opens the SQLite database at path, creating the file when it does not
 // exist, and brings the users table up to date (see migrate). The database is
@@ -91,6 +91,17 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("accounts: migrate: %w", err)
 		}
 	}
+	// Version 2: usernames are unique whatever their case. SQLite's lower()
+	// folds ASCII letters only, which is all a username may hold; lookups
+	// compare lower(username), which this index serves.
+	_, err = tx.ExecContext(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS users_username_nocase ON users (lower(username))`)
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return errors.New("accounts: migrate: some usernames differ only in case; rename or merge those accounts first")
+	}
+	if err != nil {
+		return fmt.Errorf("accounts: migrate: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("accounts: migrate: %w", err)
 	}
@@ -129,7 +140,7 @@ type User struct {
 	CreatedAt string `json:"created_at,omitempty"` // RFC 3339, UTC; empty for rows older than the column
 }
 
-// errDuplicate means the username is taken.
+// errDuplicate means the username is taken, in some case.
 var errDuplicate = errors.New("accounts: username taken")
 
 // errNoUser means no account has the username.
@@ -151,10 +162,10 @@ func createUser(ctx context.Context, db *sql.DB, username, email, hash string, n
 	return u, nil
 }
 
-// userExists reports whether username is taken.
+// userExists reports whether username is taken, in any case.
 func userExists(ctx context.Context, db *sql.DB, username string) (bool, error) {
 	var one int
-	err := db.QueryRowContext(ctx, `SELECT 1 FROM users WHERE username = ?`, username).Scan(&one)
+	err := db.QueryRowContext(ctx, `SELECT 1 FROM users WHERE lower(username) = lower(?)`, username).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -164,16 +175,17 @@ func userExists(ctx context.Context, db *sql.DB, username string) (bool, error) 
 	return true, nil
 }
 
-// credentials returns the ID and password hash of username, or errNoUser.
-func credentials(ctx context.Context, db *sql.DB, username string) (id int64, hash string, err error) {
-	err = db.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE username = ?`, username).Scan(&id, &hash)
+// credentials returns the ID, the username as registered and the password
+// hash of the account that username names in any case, or errNoUser.
+func credentials(ctx context.Context, db *sql.DB, username string) (id int64, name, hash string, err error) {
+	err = db.QueryRowContext(ctx, `SELECT id, username, password_hash FROM users WHERE lower(username) = lower(?)`, username).Scan(&id, &name, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", errNoUser
+		return 0, "", "", errNoUser
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("accounts: look up user: %w", err)
+		return 0, "", "", fmt.Errorf("accounts: look up user: %w", err)
 	}
-	return id, hash, nil
+	return id, name, hash, nil
 }
 
 // replaceHash stores newHash for the user id, if the stored hash is still

@@ -30,11 +30,15 @@ func TestOpenMigrates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if id, hash, err := credentials(t.Context(), db, "alice"); err != nil || id != u.ID || hash != "$argon2id$…" {
-		t.Fatalf("after reopening: %d %q %v", id, hash, err)
+	if id, name, hash, err := credentials(t.Context(), db, "alice"); err != nil || id != u.ID || name != "alice" || hash != "$argon2id$…" {
+		t.Fatalf("after reopening: %d %q %q %v", id, name, hash, err)
 	}
-	if _, _, err := credentials(t.Context(), db, "Alice"); !errors.Is(err, errNoUser) {
-		t.Errorf("usernames are not case-sensitive: %v", err)
+	// Usernames are one whatever their case.
+	if id, name, _, err := credentials(t.Context(), db, "ALICE"); err != nil || id != u.ID || name != "alice" {
+		t.Errorf("ALICE: %d %q %v; want alice's account", id, name, err)
+	}
+	if _, err := createUser(t.Context(), db, "Alice", "other@example.com", "$argon2id$…", time.Now()); !errors.Is(err, errDuplicate) {
+		t.Errorf("Alice after alice: %v", err)
 	}
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
@@ -61,8 +65,11 @@ func TestOpenRefuses(t *testing.T) {
 	for name, tc := range map[string]struct {
 		path, want string
 	}{
-		"newer schema":   {prepare("newer.db", "PRAGMA user_version = 7"), "schema version 7"},
-		"foreign table":  {prepare("foreign.db", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)"), "no column username"},
+		"newer schema":  {prepare("newer.db", "PRAGMA user_version = 7"), "schema version 7"},
+		"foreign table": {prepare("foreign.db", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)"), "no column username"},
+		"names differing in case": {prepare("case.db",
+			"CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT UNIQUE NOT NULL, email TEXT NOT NULL, password_hash TEXT NOT NULL)",
+			"INSERT INTO users (username, email, password_hash) VALUES ('Ada', '', 'x'), ('ada', '', 'y')"), "differ only in case"},
 		"empty path":     {"", "empty"},
 		"URI parameters": {filepath.Join(dir, "x.db?mode=ro"), "plain file"},
 	} {

@@ -8,23 +8,34 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/jwtauth/redisstore"
+	"github.com/authkit-go/authkit/throttle"
 	"github.com/redis/go-redis/v9"
 )
 
-// Run is the users command: it parses args (-addr, -db, -redis-addr), reads
+// Run is the users command: it parses args (-addr, -db, -redis-addr,
+// -trusted-proxy), reads
 // JWT_SECRET (and REDIS_PASSWORD) with getenv, opens and migrates the
-// database, connects to Redis when asked, and serves until ctx is done.
-// ready, when not nil, receives the address it listens on.
-func Run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, ready func(addr string)) error {
+// database, connects to Redis when asked, and serves with srv, whose Handler
+// it sets, until ctx is done. ready, when not nil, receives the address it
+// listens on.
+func Run(ctx context.Context, srv *http.Server, args []string, getenv func(string) string, logger *slog.Logger, ready func(addr string)) error {
+	if srv == nil {
+		return errors.New("accounts: Run needs an http.Server")
+	}
 	flags := flag.NewFlagSet("users", flag.ContinueOnError)
 	addr := flags.String("addr", "localhost:8000", "address to listen on")
 	dbPath := flags.String("db", "users.db", "SQLite database file; created and migrated at start")
-	redisAddr := flags.String("redis-addr", "", "Redis host:port that keeps revocations and used refresh tokens, shared by every instance (default: in memory, for one process); password from REDIS_PASSWORD")
+	redisAddr := flags.String("redis-addr", "", "Redis host:port that keeps revocations, used refresh tokens and the throttle's counters, shared by every instance (default: in memory, for one process); password from REDIS_PASSWORD")
+	var proxies []netip.Prefix
+	flags.Func("trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable or comma-separated; default: none)", cidrs(&proxies))
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -35,7 +46,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	var store jwtauth.Store
+	cfg := Config{Secret: secret, Logger: logger}
+	// The client of a request is the connection's peer, which no header can
+	// change, unless the request comes through a proxy the operator trusts.
+	if len(proxies) > 0 {
+		cfg.ClientIP = throttle.TrustedProxies{CIDRs: proxies}.ClientIP
+	}
 	if *redisAddr != "" {
 		if getenv("JWT_SECRET") == "" {
 			logger.Warn("users: -redis-addr without JWT_SECRET: other instances cannot verify this one's tokens")
@@ -45,14 +61,32 @@ func Run(ctx context.Context, args []string, getenv func(string) string, logger 
 			return err
 		}
 		defer rdb.Close()
-		store = redisstore.New(rdb, redisstore.Options{})
+		cfg.Store = redisstore.New(rdb, redisstore.Options{})
+		// The throttle's counters in the same Redis, so that limits hold
+		// across instances: an attacker gets no free failures per instance.
+		// Each Limiter has a prefix of its own, so they count apart.
+		for _, l := range []struct {
+			lim    **throttle.Limiter
+			cfg    throttle.Config
+			prefix string
+		}{
+			{&cfg.Logins, loginThrottle(), "login:"},
+			{&cfg.Refreshes, refreshThrottle(), "refresh:"},
+			{&cfg.Registrations, registrationThrottle(), "register:"},
+		} {
+			l.cfg.Backend = redisstore.NewThrottle(rdb, redisstore.Options{Prefix: redisstore.DefaultPrefix + "users:" + l.prefix})
+			if *l.lim, err = throttle.New(l.cfg); err != nil {
+				return err
+			}
+		}
 	}
 	db, err := Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	app, err := New(Config{DB: db, Secret: secret, Logger: logger, Store: store})
+	cfg.DB = db
+	app, err := New(cfg)
 	if err != nil {
 		return err
 	}
@@ -64,7 +98,23 @@ func Run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if *redisAddr != "" {
 		revocations = "redis " + *redisAddr
 	}
-	return serve.Run(ctx, ln, app, logger, ready, "users", "db", *dbPath, "revocations", revocations)
+	srv.Handler = app
+	return serve.Run(ctx, srv, ln, logger, ready, "users", "db", *dbPath, "revocations", revocations, "throttle", revocations, "trusted_proxies", len(proxies))
+}
+
+// cidrs returns a flag.Func that appends to list each CIDR of its value:
+// one, or several separated by commas.
+func cidrs(list *[]netip.Prefix) func(string) error {
+	return func(s string) error {
+		for part := range strings.SplitSeq(s, ",") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(part))
+			if err != nil {
+				return errors.New("want a CIDR such as 10.0.0.0/8 or fd00::/8")
+			}
+			*list = append(*list, p.Masked())
+		}
+		return nil
+	}
 }
 
 // secretFrom reads JWT_SECRET, or makes a random secret when it is unset. A

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/mail"
+	"strings"
 )
 
 // Limits of the input.
@@ -22,13 +23,14 @@ const (
 // Field rules, as the 422 response states them. They are fixed text: no
 // response repeats what the client sent.
 const (
-	ruleUsername = "3 to 32 characters: letters, digits, '_', '.', '-'"
+	ruleUsername = "3 to 32 characters: letters, digits, '_', '.', '-'; case does not matter: Ada and ada are one name"
 	ruleEmail    = "an email address such as name@example.com, at most 254 characters"
 	rulePassword = "8 to 1024 bytes"
 	ruleRequired = "required"
 )
 
-// validUsername reports whether s follows ruleUsername.
+// validUsername reports whether s follows ruleUsername. Names are unique,
+// and log in, whatever the case of their letters (see migrate).
 func validUsername(s string) bool {
 	if len(s) < minUsername || len(s) > maxUsername {
 		return false
@@ -41,6 +43,11 @@ func validUsername(s string) bool {
 	}
 	return true
 }
+
+// canonical returns the form of a username that the database compares
+// (lower(username)) and the login throttle counts under: its ASCII letters
+// in lower case, the only letters a valid username holds.
+func canonical(username string) string { return strings.ToLower(username) }
 
 // validEmail reports whether s is a bare address (no display name, no
 // comments, no surrounding spaces) that net/mail reads back unchanged.
