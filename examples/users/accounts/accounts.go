@@ -288,21 +288,23 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HashWait)
 	defer cancel()
-	if !validUsername(username) {
-		// No account can have this name; spend the same work anyway.
-		s.rejectLogin(w, r, account, client, s.hasher.DummyVerify(ctx, pw))
-		return
+	// Hasher.Login makes every failure do the same work, for an unknown
+	// name as for a wrong password on argon2id or on a legacy bcrypt hash.
+	found := false
+	var id int64
+	var name, stored string
+	if validUsername(username) {
+		var err error
+		id, name, stored, err = credentials(r.Context(), s.db, username)
+		switch {
+		case err == nil:
+			found = true
+		case !errors.Is(err, errNoUser):
+			s.serverError(w, r, err)
+			return
+		}
 	}
-	id, name, stored, err := credentials(r.Context(), s.db, username)
-	if errors.Is(err, errNoUser) {
-		s.rejectLogin(w, r, account, client, s.hasher.DummyVerify(ctx, pw))
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	ok, newHash, err := s.hasher.VerifyAndUpgrade(ctx, pw, stored)
+	ok, newHash, err := s.hasher.Login(ctx, pw, stored, found)
 	if err != nil || !ok {
 		if err != nil && !errors.Is(err, password.ErrPasswordTooLong) && !isBusy(err) {
 			// The stored hash cannot be read: the account needs attention.
