@@ -27,8 +27,8 @@
 // against the client: after 5 failures for one user, or 100 on any, the
 // client waits 1 s, then twice as long after each further failure, up to 15
 // minutes (429 with Retry-After and {"error":"too_many_requests"}). An
-// invalid refresh token counts against the client likewise, in a counter of
-// its own. Only the failing client waits, so nobody who knows a username
+// invalid refresh token counts likewise, in counters of its own: per session
+// (its sid) and client, and per client. Only the failing client waits, so nobody who knows a username
 // can lock its owner out. The client is the connection's peer address (an
 // IPv6 /64); behind a reverse proxy, name it with -trusted-proxy CIDR
 // (repeatable, or comma-separated) and the client is read from
@@ -46,6 +46,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -169,7 +170,8 @@ type app struct {
 	logger *slog.Logger
 
 	// logins counts failed password grants per username and client, and
-	// per client; refreshes counts invalid refresh tokens per client. Both
+	// per client; refreshes counts invalid refresh tokens per session and
+	// client, and per client. Both
 	// in this process's memory, bounded.
 	logins, refreshes *throttle.Limiter
 	clientIP          func(*http.Request) string
@@ -361,14 +363,16 @@ func (a *app) token(w http.ResponseWriter, r *http.Request) {
 		a.record(r, a.logins.Success, name, client)
 		tokens, err = a.issuer.Login(r.Context(), name, map[string]any{"scope": u.scope})
 	case "refresh_token":
-		// A refresh token is not read before it is verified, so its
-		// failures count under one account name, per client.
-		if !a.allow(w, r, a.refreshes, "refresh", client) {
+		// Failures count per session (the token's sid, read before it is
+		// verified) and client, and per client.
+		refresh := r.PostForm.Get("refresh_token")
+		session := sessionOf(refresh)
+		if !a.allow(w, r, a.refreshes, session, client) {
 			return
 		}
-		tokens, err = a.issuer.Refresh(r.Context(), r.PostForm.Get("refresh_token"))
+		tokens, err = a.issuer.Refresh(r.Context(), refresh)
 		if errors.Is(err, jwtauth.ErrInvalidToken) {
-			a.record(r, a.refreshes.Failure, "refresh", client)
+			a.record(r, a.refreshes.Failure, session, client)
 			oauthError(w, http.StatusBadRequest, "invalid_grant")
 			return
 		}
@@ -417,4 +421,29 @@ func oauthError(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"error": code})
+}
+
+// sessionOf returns the account that a refresh token's failures count under:
+// its session (the sid claim), read before the token is verified, or
+// "refresh" when none can be read. A forger can write any sid there, but that
+// only chooses which of his own client's counters a failure goes to: the
+// counters of a session from another client, and the client's own counter of
+// all its failures, are not his to choose.
+func sessionOf(refreshToken string) string {
+	_, rest, ok := strings.Cut(refreshToken, ".")
+	payload, _, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || len(payload) > 4096 {
+		return "refresh"
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return "refresh"
+	}
+	var c struct {
+		Sid string `json:"sid"`
+	}
+	if json.Unmarshal(b, &c) != nil || c.Sid == "" || len(c.Sid) > 128 {
+		return "refresh"
+	}
+	return "sid:" + c.Sid
 }

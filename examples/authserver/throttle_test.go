@@ -129,8 +129,21 @@ func TestRefreshGrantThrottle(t *testing.T) {
 		t.Errorf("throttled after %d invalid refresh tokens; want 5", n)
 	}
 	// The refresh counter is not the login counter.
-	if w := grantFrom(h, "203.0.113.66:1", "", passwordForm("reader", "5678")); w.Code != http.StatusOK {
-		t.Errorf("password grant after a refresh flood: %d", w.Code)
+	w = grantFrom(h, "203.0.113.66:1", "", passwordForm("reader", "5678"))
+	if w.Code != http.StatusOK {
+		t.Fatalf("password grant after a refresh flood: %d", w.Code)
+	}
+	// Failures count per session: the flood of tokens without a session did
+	// not stop this client's own session from refreshing.
+	var pair struct {
+		Refresh string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &pair); err != nil || pair.Refresh == "" {
+		t.Fatalf("token response %s: %v", w.Body, err)
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pair.Refresh}}
+	if w := grantFrom(h, "203.0.113.66:1", "", refresh); w.Code != http.StatusOK {
+		t.Errorf("refresh of a live session after a flood of bad tokens: %d %s", w.Code, w.Body)
 	}
 }
 
