@@ -213,6 +213,7 @@ type scanner struct {
 	data     []byte
 	pos      int
 	overflow bool // number() failed on a number beyond float64
+	trusted  bool // data was validated before: number() skips the range check
 }
 
 func (s *scanner) end() error {
@@ -383,6 +384,15 @@ func (s *scanner) number() bool {
 	}
 	fracEnd := s.pos
 	exp := 0
+	if s.trusted {
+		if s.consume('e') || s.consume('E') {
+			if !s.consume('+') {
+				s.consume('-')
+			}
+			return s.digits()
+		}
+		return true
+	}
 	if s.consume('e') || s.consume('E') {
 		neg := false
 		if !s.consume('+') {
@@ -594,7 +604,7 @@ func hex4(b []byte) (rune, bool) {
 // buffer on the stack when they fit), and returns found false for input that
 // is not an object.
 func lookupMember(data []byte, name string) (value []byte, found, foldVariant bool) {
-	s := scanner{data: data}
+	s := scanner{data: data, trusted: true}
 	s.skipSpace()
 	if !s.consume('{') {
 		return nil, false, false
