@@ -416,7 +416,7 @@ func (m *Middleware) isFoldVariant(name []byte) bool {
 		return false
 	}
 	for _, n := range m.foldNames {
-		if len(name) >= len(n) && len(name) <= 3*len(n) && bytes.EqualFold(name, []byte(n)) && string(name) != n {
+		if 3*len(name) >= len(n) && len(name) <= 3*len(n) && bytes.EqualFold(name, []byte(n)) && string(name) != n {
 			return true
 		}
 	}
