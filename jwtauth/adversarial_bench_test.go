@@ -46,6 +46,19 @@ func advTokens() []struct{ name, header, claims string } {
 	}
 	escHeader.WriteString(`}`)
 
+	var foldHeader strings.Builder // names of runes whose fold orbits are long
+	foldHeader.WriteString(`{"alg":"HS256"`)
+	for i := range 14 {
+		fmt.Fprintf(&foldHeader, `,"%s%02d":1`, strings.Repeat("\u0345", 100), i)
+	}
+	foldHeader.WriteString(`}`)
+
+	var foldClaims strings.Builder // the same in the claims
+	foldClaims.WriteString(advBase)
+	for i := range 100 {
+		fmt.Fprintf(&foldClaims, `,"%s%03d":1`, strings.Repeat("\u0345", 20), i)
+	}
+
 	var many strings.Builder // 250 members whose names collide but for case
 	many.WriteString(advBase)
 	for i := range 240 {
@@ -88,6 +101,8 @@ func advTokens() []struct{ name, header, claims string } {
 	return []struct{ name, header, claims string }{
 		{"ordinary", h, advPad(normal.String())},
 		{"escaped-header-names", escHeader.String(), advPadTo(advBase, 2100)},
+		{"fold-orbit-header-names", foldHeader.String(), advPadTo(advBase, 2100)},
+		{"fold-orbit-claim-names", h, advPad(foldClaims.String())},
 		{"250-members", h, advPad(many.String())},
 		{"escaped-claim-names", h, advPad(escNames.String())},
 		{"long-aud", h, advPad(aud.String())},

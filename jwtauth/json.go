@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -198,14 +199,52 @@ func foldHash(name []byte) uint32 {
 	return h
 }
 
-// foldMin is the smallest rune of r's case-folding orbit.
+// foldMin is the smallest rune of r's case-folding orbit. unicode.SimpleFold
+// costs tens of nanoseconds a step and some orbits have four members, so a
+// header of such runes would cost microseconds per name before the signature
+// is checked; the orbits are read once into a table instead.
 func foldMin(r rune) rune {
-	m := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		m = min(m, f)
+	t := foldTableOnce()
+	if r < rune(len(t.low)) {
+		return t.low[r]
 	}
-	return m
+	if m, ok := t.high[r]; ok {
+		return m
+	}
+	return r
 }
+
+// runeFolds holds each rune's smallest orbit member: in an array for the
+// runes of one- and two-byte UTF-8 (Latin, Greek, Cyrillic, …), in a map
+// for the others that have an orbit.
+type runeFolds struct {
+	low  [0x800]rune
+	high map[rune]rune
+}
+
+// foldTableOnce builds the runeFolds on first use, from unicode.SimpleFold:
+// about 2,900 runes have an orbit.
+var foldTableOnce = sync.OnceValue(func() *runeFolds {
+	t := &runeFolds{high: make(map[rune]rune, 2000)}
+	for r := range rune(len(t.low)) {
+		t.low[r] = r
+	}
+	for _, rt := range unicode.CaseRanges {
+		for r := rune(rt.Lo); r <= rune(rt.Hi); r++ {
+			m := r
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				m = min(m, f)
+			}
+			switch {
+			case r < rune(len(t.low)):
+				t.low[r] = m
+			case m != r || unicode.SimpleFold(r) != r:
+				t.high[r] = m
+			}
+		}
+	}
+	return t
+})
 
 // scanner is a cursor over JSON text. Its methods report false on a syntax error
 // and never panic on any input.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -236,5 +237,19 @@ func TestObjectMembersCallbackError(t *testing.T) {
 	})
 	if err != stop || calls != 2 {
 		t.Fatalf("err %v after %d calls", err, calls)
+	}
+}
+
+// TestFoldMinTable: the table agrees with unicode.SimpleFold's orbits for
+// every rune, so foldHash hashes bytes.EqualFold-equal names alike.
+func TestFoldMinTable(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		if got := foldMin(r); got != m {
+			t.Fatalf("foldMin(%U) = %U, want %U", r, got, m)
+		}
 	}
 }
