@@ -229,19 +229,24 @@ var foldTableOnce = sync.OnceValue(func() *runeFolds {
 	for r := range rune(len(t.low)) {
 		t.low[r] = r
 	}
-	for _, rt := range unicode.CaseRanges {
-		for r := rune(rt.Lo); r <= rune(rt.Hi); r++ {
-			m := r
-			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-				m = min(m, f)
-			}
-			switch {
-			case r < rune(len(t.low)):
-				t.low[r] = m
-			case m != r || unicode.SimpleFold(r) != r:
-				t.high[r] = m
-			}
+	set := func(r, m rune) {
+		if r < rune(len(t.low)) {
+			t.low[r] = m
+		} else {
+			t.high[r] = m
 		}
+	}
+	// Every rune with a case is below U+20000 (TestFoldMinTable checks all
+	// runes); unicode.CaseRanges alone misses orbits such as U+0390/U+1FD3.
+	for r := rune(0); r < 0x20000; r++ {
+		if unicode.SimpleFold(r) == r {
+			continue
+		}
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		set(r, m)
 	}
 	return t
 })
