@@ -73,11 +73,11 @@ func omCheck(t *testing.T, data []byte, maxMembers int) {
 		if err != errJSONNumber {
 			t.Fatalf("a number beyond float64: error %v", err)
 		}
-	case isObject && depth <= maxJSONDepth && dup && len(ref) <= maxMembers:
+	case isObject && depth <= maxJSONDepth && dup && len(ref) <= maxMembers && decodable:
 		if err != errJSONDuplicate {
 			t.Fatalf("duplicate names: error %v", err)
 		}
-	case isObject && depth <= maxJSONDepth && !dup && len(ref) > maxMembers:
+	case isObject && depth <= maxJSONDepth && !dup && len(ref) > maxMembers && decodable:
 		if err != errJSONTooMany {
 			t.Fatalf("%d members, max %d: error %v", len(ref), maxMembers, err)
 		}
