@@ -44,8 +44,9 @@ type Config struct {
 	// RFC 7515 §4.1.9 says: case-insensitively, with an omitted "application/"
 	// prefix; for example "at+jwt" (RFC 9068). Default: typ is not checked,
 	// since PyJWT sends "JWT" and some issuers send none (RFC 8725 §3.11).
-	// Independently of this field, a refresh token made by an [Issuer]
-	// (typ "refresh+jwt") is never accepted as an access token.
+	// A refresh token of the issuer package (typ [RefreshTokenType]) is
+	// refused unless Type is exactly that, so it is never accepted as an
+	// access token.
 	Type string
 
 	// RequiredClaims lists claims that must be present (with any value) in
@@ -125,11 +126,11 @@ type Config struct {
 	// the full verification. Default false.
 	DisableCache bool
 
-	// Store, when set, is consulted for every token that has a jti or sid
-	// claim: a revoked one is rejected (401), and a store that fails makes the
-	// request fail closed (500), never pass. Default: none, except that Keys
-	// from [Issuer.Keys] bring the Issuer's store, so that [Issuer.Logout]
-	// takes effect.
+	// Store, when set, is consulted for every token that has a jti, sid or
+	// sub claim: a revoked one is rejected (401), and a store that fails
+	// makes the request fail closed (500), never pass. Default: none, except
+	// that Keys that bring a store ([StoreKeys], as an issuer's do) bring
+	// it, so that the issuer's logouts and session ends take effect.
 	Store Store
 
 	// ErrorHandler, when set, writes the response for a rejected request in

@@ -161,3 +161,18 @@ func isScopeToken(s string) bool {
 	}
 	return true
 }
+
+// ErrNotFresh means a route that needs a fresh token got one made by a
+// refresh. It matches ErrInsufficientScope (403): the client must log in
+// again with its password.
+var ErrNotFresh error = &classError{"jwtauth: fresh login required", ErrInsufficientScope}
+
+// RequireFresh returns middleware that lets a request through only when its
+// token is fresh: it carries "fresh": true, as the issuer package's tokens
+// from a login do (after the user gave their password) and its refreshed
+// tokens do not. Use it for sensitive routes such as changing the password or
+// email address. Otherwise it answers 403 insufficient_scope; a request
+// without verified claims gets 401.
+func RequireFresh() func(http.Handler) http.Handler {
+	return guard("", ErrNotFresh, func(c *Claims) (bool, error) { return c.fresh, nil })
+}

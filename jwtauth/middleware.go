@@ -17,7 +17,6 @@ type Middleware struct {
 	required []string
 	store    Store       // nil: no revocation checks
 	cache    *tokenCache // nil: Config.DisableCache
-	refresh  bool        // reads refresh tokens (an Issuer's own verifier)
 
 	// foldNames are the claim names whose case variants are refused, and
 	// foldFirst the bytes such a variant may start with (see isFoldVariant).
@@ -36,8 +35,8 @@ func New(cfg Config) (*Middleware, error) {
 	}
 	m := &Middleware{cfg: cfg, required: cfg.RequiredClaims, store: cfg.Store}
 	m.foldNames, m.foldFirst = foldTable(cfg.RequiredClaims)
-	if ik, ok := cfg.Keys.(issuerKeys); ok && m.store == nil {
-		m.store = ik.defaultStore()
+	if sk, ok := cfg.Keys.(StoreKeys); ok && m.store == nil {
+		m.store = sk.Store()
 	}
 	if !cfg.DisableCache {
 		m.cache = newTokenCache(cfg.CacheSize)
@@ -102,15 +101,18 @@ func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
 }
 
 // Verify verifies a compact JWS token, as it would be sent after "Bearer ",
-// and returns its claims. With a Store, a token whose jti or session (sid)
-// is revoked gives [ErrTokenRevoked], and a failing store [ErrStore].
+// and returns its claims. With a Store, a token that the store reports
+// revoked gives [ErrTokenRevoked], and a failing store [ErrStore].
 func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) {
 	c, err := m.verify(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	if m.store != nil && (c.id != "" || c.sid != "") {
-		revoked, err := m.store.Revoked(ctx, c.id, c.sid)
+	if m.store != nil && (c.id != "" || c.sid != "" || c.subject != "") {
+		revoked, err := m.store.Revoked(ctx, TokenRef{
+			ID: c.id, Session: c.sid, Subject: c.subject, Issuer: c.issuer,
+			IssuedAt: c.IssuedAt(), Now: m.cfg.Now(),
+		})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrStore, err)
 		}

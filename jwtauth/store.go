@@ -6,29 +6,34 @@ import (
 	"time"
 )
 
-// Store records what must outlive a single request: revoked token and
-// session IDs, and refresh tokens that have been used. Implementations must
-// be safe for concurrent use, and for use by several processes when they are
-// shared (see the redisstore module). Every entry may be forgotten after its
-// until time: by then the token it describes has expired anyway.
+// Store is what a Middleware asks, for every verified token, whether the
+// token has been revoked since it was issued: by a logout, the end of its
+// session, or a "log out everywhere" of its subject. The issuer package's
+// stores implement it (an issuer's Keys bring theirs, see [StoreKeys]), and so
+// can anything else that revokes tokens. Implementations must be safe for
+// concurrent use.
 //
 // Errors make authentication fail closed: the Middleware answers 500 rather
 // than let a possibly revoked token through.
 type Store interface {
-	// Revoke records id as revoked until the given time.
-	Revoke(ctx context.Context, id string, until time.Time) error
+	// Revoked reports whether the token t describes is revoked. It is
+	// called once per authenticated request, so it should answer in one
+	// round trip, and it takes t by value, which does not allocate.
+	Revoked(ctx context.Context, t TokenRef) (bool, error)
+}
 
-	// Revoked reports whether id (a token's jti) or sid (its session's) is
-	// revoked. An empty one is ignored. It is called for every authenticated
-	// request whose token has either, so it takes two strings rather than a
-	// slice, which an interface call would put on the heap.
-	Revoked(ctx context.Context, id, sid string) (bool, error)
+// TokenRef is what a [Store] is told of a verified token. The strings are
+// empty, and IssuedAt zero, when the token lacks the claim.
+type TokenRef struct {
+	ID       string    // jti
+	Session  string    // sid
+	Subject  string    // sub
+	Issuer   string    // iss
+	IssuedAt time.Time // iat
 
-	// Consume records that the refresh token id has been used, until the
-	// given time, and reports whether this call was the first to do so.
-	// It must be atomic: of concurrent calls with the same id, exactly one
-	// returns true.
-	Consume(ctx context.Context, id string, until time.Time) (first bool, err error)
+	// Now is the verifier's current time (Config.Now): a store that keeps
+	// deadlines compares them with it, not with its own clock.
+	Now time.Time
 }
 
 // ErrStore wraps an error from a Store. The Middleware answers it with 500;

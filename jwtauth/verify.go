@@ -20,9 +20,11 @@ import (
 // signature is checked.
 const maxHeaderMembers = 32
 
-// refreshType is the typ of refresh tokens made by an Issuer; they are never
-// accepted as access tokens.
-const refreshType = "refresh+jwt"
+// RefreshTokenType is the typ header of the refresh tokens the issuer
+// package makes. A Middleware refuses a token of this type unless its
+// Config.Type is exactly this, as only the issuer's own refresh verifier's
+// is, so a refresh token is never accepted as an access token.
+const RefreshTokenType = "refresh+jwt"
 
 var b64 = base64.RawURLEncoding.Strict()
 
@@ -85,10 +87,11 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) 
 	if err != nil {
 		return nil, err
 	}
-	if m.cfg.Type != "" && !sameType(string(hdr.typ), m.cfg.Type) {
-		return nil, ErrTokenType
-	}
-	if !m.refresh && sameType(string(hdr.typ), refreshType) {
+	if m.cfg.Type != "" {
+		if !sameType(string(hdr.typ), m.cfg.Type) {
+			return nil, ErrTokenType
+		}
+	} else if sameType(string(hdr.typ), RefreshTokenType) {
 		return nil, ErrTokenType
 	}
 
