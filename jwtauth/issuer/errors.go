@@ -68,7 +68,6 @@ var (
 	ErrNotRevocable = errors.New("issuer: token cannot be revoked")
 )
 
-
 type deniedRefresh struct{}
 
 func (deniedRefresh) Error() string { return "issuer: session denied at refresh; session ended" }

@@ -390,8 +390,8 @@ func Run(t *testing.T, h Harness) {
 			mustRevoked(t, st, ref(s, at), true)
 			advance(t, st, adv(s, 1, at), issuer.NotFound)
 		}
-		mustRevoked(t, st, old, true)                                                                        // sessionless, same second
-		mustRevoked(t, st, jwtauth.TokenRef{ID: id(), Subject: "alice", Now: at}, true)                      // no iat: revoked
+		mustRevoked(t, st, old, true)                                                                                   // sessionless, same second
+		mustRevoked(t, st, jwtauth.TokenRef{ID: id(), Subject: "alice", Now: at}, true)                                 // no iat: revoked
 		mustRevoked(t, st, jwtauth.TokenRef{ID: id(), Subject: "alice", IssuedAt: at.Add(time.Second), Now: at}, false) // issued after
 		mustRevoked(t, st, ref(bob, at), false)
 		mustRevoked(t, st, jwtauth.TokenRef{ID: id(), Subject: "bob", IssuedAt: now, Now: at}, false)
