@@ -33,10 +33,16 @@ const maxClaims = 256
 // JSON that a verifier accepts ([ErrReservedClaim]). A token that would be
 // larger than a verifier's default limit is refused ([ErrTooLarge]).
 //
+// Issue does no I/O; a ctx already done makes it return ctx.Err() without
+// signing, which matters for a signer backed by a KMS.
+//
 // A token from Issue has no refresh token and no session. [Issuer.Logout]
 // revokes it by its jti, and [Issuer.RevokeSubject] with all others of its
 // subject; see [Issuer.Login] for the tokens of a login.
-func (i *Issuer) Issue(subject string, claims map[string]any) (string, error) {
+func (i *Issuer) Issue(ctx context.Context, subject string, claims map[string]any) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	if subject != "" {
 		if err := checkSubject(subject); err != nil {
 			return "", err

@@ -107,6 +107,9 @@ func (i *Issuer) Login(ctx context.Context, subject string, claims map[string]an
 	for _, o := range opts {
 		o(s)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t, err := i.tokens(s, now, true)
 	if err != nil {
 		return nil, err
