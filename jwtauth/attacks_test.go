@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwe"
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -753,13 +754,19 @@ func secAttacks(jku string) []secAttack {
 	add("aud-array-no-audience", "hs", secHS(secHdr, secClaims(`,"aud":["api://billing","x"]`)), jwtauth.ErrAudience)
 	add("aud-array-empty-element-no-audience", "hs", secHS(secHdr, secClaims(`,"aud":[""]`)), jwtauth.ErrAudience)
 
-	// typ: refresh tokens, and Config.Type.
+	// typ: refresh tokens, and Config.Type. Only a verifier that names
+	// RefreshTokenType as its Type (the issuer's own refresh verifier)
+	// reads refresh tokens (TestRefreshTypeByName); every other refuses
+	// them in any spelling.
 	for _, typ := range []string{"refresh+jwt", "application/refresh+jwt", "REFRESH+JWT", "Application/Refresh+JWT"} {
 		h := `{"alg":"HS256","typ":"` + typ + `"}`
 		add("refresh-typ-"+typ, "hs", secHS(h, valid), jwtauth.ErrTokenType)
 		add("refresh-typ-at-verifier-"+typ, "hsAt", secHS(h, valid), jwtauth.ErrTokenType)
-		add("refresh-typ-refresh-verifier-"+typ, "hsRT", secHS(h, valid), jwtauth.ErrTokenType)
+		add("refresh-typ-any-audience-"+typ, "hsAnyAud", secHS(h, valid), jwtauth.ErrTokenType)
+		add("refresh-typ-required-claims-"+typ, "hsReq", secHS(h, secClaims(`,"jti":"x"`)), jwtauth.ErrTokenType)
 	}
+	add("refresh-verifier-access-token", "hsRT", secHS(secHdr, valid), jwtauth.ErrTokenType)
+	add("refresh-verifier-no-typ", "hsRT", secHS(`{"alg":"HS256"}`, valid), jwtauth.ErrTokenType)
 	add("refresh-typ-jwks", "jwks", secJWT(`{"alg":"RS256","kid":"rsa-1","typ":"refresh+jwt"}`, valid, "RS256", k.rsa), jwtauth.ErrTokenType)
 	for _, typ := range []string{"JWT", "jwt", "at+jwt ", "application/", "application/jwt", "at-jwt", "at+jwt+jwt", ""} {
 		add("type-at-jwt-got-"+typ, "hsAt", secHS(`{"alg":"HS256","typ":"`+typ+`"}`, valid), jwtauth.ErrTokenType)
@@ -1522,21 +1529,19 @@ func TestAttackCache(t *testing.T) {
 
 	t.Run("revocation", func(t *testing.T) {
 		at(0)
-		store := jwtauth.NewMemoryStore(0)
+		store := newIDStore()
 		m := newMW(jwtauth.Config{Store: store})
 		tok := secHS(secHdr, secClaims(`,"jti":"j-1"`))
 		check(m, tok, nil)
 		check(m, tok, nil)
 		check(m, tok, nil)
-		if err := store.Revoke(t.Context(), "j-1", time.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+		store.revoke("j-1")
 		check(m, tok, jwtauth.ErrTokenRevoked)
 		check(m, tok, jwtauth.ErrTokenRevoked)
 	})
 
 	t.Run("key-rotation", func(t *testing.T) {
-		iss, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{Key: jwtauth.SigningKey{Algorithm: "HS256", Key: k.hs256}})
+		iss, err := issuer.New(issuer.Config{Key: issuer.SigningKey{Algorithm: "HS256", Key: k.hs256}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1554,7 +1559,7 @@ func TestAttackCache(t *testing.T) {
 				t.Fatalf("fresh token: %v", err)
 			}
 		}
-		if err := iss.Rotate(jwtauth.SigningKey{Algorithm: "HS256", Key: k.hs256b}); err != nil {
+		if err := iss.Rotate(issuer.SigningKey{Algorithm: "HS256", Key: k.hs256b}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := m.Verify(t.Context(), old); err != nil {

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
 // The verified-token cache must never make a token valid that the full
 // pipeline would reject now.
 func TestCacheRevalidates(t *testing.T) {
 	clk := &clock{now: time.Now()}
-	iss := newIssuer(t, jwtauth.IssuerConfig{Now: clk.Now, TTL: time.Minute})
+	iss := newIssuer(t, issuer.Config{Now: clk.Now, TTL: time.Minute})
 	mw := mustNew(t, jwtauth.Config{Keys: iss.Keys(), Now: clk.Now})
 	ctx := t.Context()
 
@@ -58,7 +59,7 @@ func TestCacheRevalidates(t *testing.T) {
 		warm(t, mw, tok)
 		old := iss.KeyID()
 		next, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		iss.Rotate(jwtauth.SigningKey{Algorithm: "ES256", Key: next})
+		iss.Rotate(issuer.SigningKey{Algorithm: "ES256", Key: next})
 		if _, err := mw.Verify(ctx, tok); err != nil {
 			t.Errorf("cached token of a retired but present key: %v", err)
 		}
@@ -85,12 +86,12 @@ func warm(t *testing.T, mw *jwtauth.Middleware, tok string) *jwtauth.Claims {
 
 // A key that disappears from a remote set takes its cached tokens with it.
 func TestCacheFollowsRemoteKeys(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	srv := newJWKSServer(t, iss.JWKSHandler().ServeHTTP)
 	mw := mustNew(t, jwtauth.Config{Keys: remote(t, srv.URL, jwtauth.RemoteOptions{MissRefresh: time.Millisecond})})
 	tok, _ := iss.Issue(t.Context(), "u", nil)
 	warm(t, mw, tok)
-	other := newIssuer(t, jwtauth.IssuerConfig{Key: jwtauth.SigningKey{Algorithm: "ES256", Key: mustECKey()}})
+	other := newIssuer(t, issuer.Config{Key: issuer.SigningKey{Algorithm: "ES256", Key: mustECKey()}})
 	srv.set(other.JWKSHandler().ServeHTTP)
 	time.Sleep(2 * time.Millisecond)
 	// A miss forces a fetch of the new set, without the old key.
@@ -104,7 +105,7 @@ func TestCacheFollowsRemoteKeys(t *testing.T) {
 }
 
 func TestCacheDisabledAndConcurrent(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	for _, disable := range []bool{false, true} {
 		mw := mustNew(t, jwtauth.Config{Keys: iss.Keys(), DisableCache: disable, CacheSize: 8})
 		toks := make([]string, 32)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -23,13 +24,14 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
 // TestAttackNilKeys: a Keys interface that holds a nil pointer (a failed
 // Discover's *RemoteKeys) is a configuration error, never a panic.
 func TestAttackNilKeys(t *testing.T) {
 	var remote *jwtauth.RemoteKeys
-	var iss *jwtauth.Issuer
+	var iss *issuer.Issuer
 	for name, keys := range map[string]jwtauth.Keys{
 		"nil *RemoteKeys":      remote,
 		"nil interface":        nil,
@@ -361,7 +363,7 @@ func TestGuardOnExcludedAndOptionalRoutes(t *testing.T) {
 // secretStore fails with an error whose text must never reach a log.
 type secretStore struct{ jwtauth.Store }
 
-func (secretStore) Revoked(context.Context, string, string) (bool, error) {
+func (secretStore) Revoked(context.Context, jwtauth.TokenRef) (bool, error) {
 	return false, errors.New("redis://user:hunter2@db:6379 token-id-4711")
 }
 
@@ -407,9 +409,9 @@ func TestInsecureExcludeEverything(t *testing.T) {
 // 6749 §5.1) however it reaches json.Marshal: a value, a pointer, or a field
 // of a struct.
 func TestTokensMarshalJSON(t *testing.T) {
-	tk := jwtauth.Tokens{AccessToken: "a.b.c", RefreshToken: "r.s.t", ExpiresIn: time.Minute}
+	tk := issuer.Tokens{AccessToken: "a.b.c", RefreshToken: "r.s.t", ExpiresIn: time.Minute}
 	const want = `{"access_token":"a.b.c","token_type":"bearer","expires_in":60,"refresh_token":"r.s.t"}`
-	for name, v := range map[string]any{"value": tk, "pointer": &tk, "field": struct{ T jwtauth.Tokens }{tk}} {
+	for name, v := range map[string]any{"value": tk, "pointer": &tk, "field": struct{ T issuer.Tokens }{tk}} {
 		got, err := json.Marshal(v)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -423,6 +425,31 @@ func TestTokensMarshalJSON(t *testing.T) {
 		}
 		if string(got) != want {
 			t.Errorf("%s: %s\nwant %s", name, got, want)
+		}
+	}
+}
+
+// TestRefreshTypeByName: a refresh token (typ refresh+jwt, in any of its
+// spellings) verifies only where Config.Type names that type, as the issuer's
+// own refresh verifier does; there, an access token does not.
+func TestRefreshTypeByName(t *testing.T) {
+	secret := []byte("a secret for this test, 32 bytes or more")
+	exp := time.Now().Add(time.Hour).Unix()
+	payload := fmt.Sprintf(`{"sub":"alice","exp":%d}`, exp)
+	rt := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(secret), Type: jwtauth.RefreshTokenType})
+	at := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(secret)})
+	for _, typ := range []string{"refresh+jwt", "application/refresh+jwt", "REFRESH+JWT"} {
+		tok := kitRawHS256(secret, `{"alg":"HS256","typ":"`+typ+`"}`, payload)
+		if _, err := rt.Verify(t.Context(), tok); err != nil {
+			t.Errorf("typ %q at the refresh verifier: %v", typ, err)
+		}
+		if _, err := at.Verify(t.Context(), tok); !errors.Is(err, jwtauth.ErrTokenType) {
+			t.Errorf("typ %q at an access verifier: %v; want ErrTokenType", typ, err)
+		}
+	}
+	for _, h := range []string{`{"alg":"HS256","typ":"JWT"}`, `{"alg":"HS256"}`} {
+		if _, err := rt.Verify(t.Context(), kitRawHS256(secret, h, payload)); !errors.Is(err, jwtauth.ErrTokenType) {
+			t.Errorf("%s at the refresh verifier: %v; want ErrTokenType", h, err)
 		}
 	}
 }

@@ -554,12 +554,37 @@ type kitFailingStore struct{}
 
 var errKitStore = errors.New("kit: store is down")
 
-func (kitFailingStore) Revoke(context.Context, string, time.Time) error { return errKitStore }
-func (kitFailingStore) Revoked(context.Context, string, string) (bool, error) {
+func (kitFailingStore) Revoked(context.Context, jwtauth.TokenRef) (bool, error) {
 	return false, errKitStore
 }
-func (kitFailingStore) Consume(context.Context, string, time.Time) (bool, error) {
-	return false, errKitStore
+
+// idStore is a Store that revokes tokens by jti or sid, and records what it
+// was asked.
+type idStore struct {
+	mu   sync.Mutex
+	ids  map[string]bool
+	seen []jwtauth.TokenRef
+}
+
+func newIDStore(ids ...string) *idStore {
+	s := &idStore{ids: map[string]bool{}}
+	for _, id := range ids {
+		s.revoke(id)
+	}
+	return s
+}
+
+func (s *idStore) revoke(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ids[id] = true
+}
+
+func (s *idStore) Revoked(_ context.Context, t jwtauth.TokenRef) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, t)
+	return s.ids[t.ID] || s.ids[t.Session], nil
 }
 
 // kitErrorCases are requests with the errors they must give, for the
@@ -578,10 +603,7 @@ func kitErrorCases(t *testing.T) []kitErrorCase {
 	now := time.Now().Unix()
 	raw := func(header, payload string) string { return kitRawHS256(kitSecret, header, payload) }
 	bearer := func(tok string) *http.Request { return kitReq("GET", kitTarget, nil, "Authorization", "Bearer "+tok) }
-	revoked := jwtauth.NewMemoryStore(0)
-	if err := revoked.Revoke(context.Background(), "kit-jti-1", time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	revoked := newIDStore("kit-jti-1")
 	return []kitErrorCase{
 		{"missing", nil, kitReq("GET", kitTarget, nil), []error{jwtauth.ErrMissingToken}, 401},
 		{"Basic", nil, kitReq("GET", kitTarget, nil, "Authorization", "Basic abc"), []error{jwtauth.ErrMissingToken}, 401},
@@ -927,7 +949,7 @@ func TestAuthenticate(t *testing.T) {
 // TestVerify uses Middleware.Verify on a bare token.
 func TestVerify(t *testing.T) {
 	ctx := context.Background()
-	store := jwtauth.NewMemoryStore(0)
+	store := newIDStore()
 	m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Store: store})
 	tok := kitToken(t, kitClaims("alice", "jti", "j-1", "sid", "s-1", "name", "Alice"))
 
@@ -957,16 +979,32 @@ func TestVerify(t *testing.T) {
 		}
 	}
 
-	// Revoking the session revokes the token.
-	if err := store.Revoke(ctx, "s-1", time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
+	// The store is told the token's jti, sid, sub, iss and iat, and the
+	// verifier's time.
+	if n := len(store.seen); n == 0 {
+		t.Fatal("the store was not asked")
 	}
+	if r := store.seen[0]; r.ID != "j-1" || r.Session != "s-1" || r.Subject != "alice" || r.IssuedAt.IsZero() || r.Now.IsZero() {
+		t.Errorf("store asked about %+v", r)
+	}
+	// Revoking the session revokes the token.
+	store.revoke("s-1")
 	if _, err := m.Verify(ctx, tok); !errors.Is(err, jwtauth.ErrTokenRevoked) || !errors.Is(err, jwtauth.ErrInvalidToken) {
 		t.Errorf("revoked session: %v", err)
 	}
-	// A token with neither jti nor sid is not looked up.
+	// A token with none of jti, sid and sub is not looked up.
+	asked := len(store.seen)
 	if _, err := m.Verify(ctx, kitToken(t, kitClaims("bob"))); err != nil {
 		t.Errorf("token without jti: %v", err)
+	}
+	if len(store.seen) != asked+1 {
+		t.Errorf("a token with a sub was not looked up")
+	}
+	if _, err := m.Verify(ctx, kitToken(t, map[string]any{"exp": time.Now().Add(time.Hour).Unix()})); err != nil {
+		t.Errorf("token without jti, sid and sub: %v", err)
+	}
+	if len(store.seen) != asked+1 {
+		t.Errorf("a token without jti, sid and sub was looked up")
 	}
 
 	down := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Store: kitFailingStore{}})

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
@@ -98,8 +99,8 @@ func TestPeersVerifyOurTokens(t *testing.T) {
 		if secret, ok := textSecrets[alg]; ok {
 			key = []byte(secret) // the peers take secrets as text
 		}
-		iss := newIssuer(t, jwtauth.IssuerConfig{
-			Key:      jwtauth.SigningKey{Algorithm: alg, Key: key},
+		iss := newIssuer(t, issuer.Config{
+			Key:      issuer.SigningKey{Algorithm: alg, Key: key},
 			Issuer:   "https://auth.example.com",
 			Audience: "api",
 		})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
 // jwksServer is a JWKS endpoint whose answer a test controls, counting the
@@ -104,7 +105,7 @@ func TestRemoteVerifiesVectors(t *testing.T) {
 }
 
 func TestRemoteFollowsIssuerRotation(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	srv := newJWKSServer(t, iss.JWKSHandler().ServeHTTP)
 	keys := remote(t, srv.URL, jwtauth.RemoteOptions{MissRefresh: time.Millisecond})
 	mw := mustNew(t, jwtauth.Config{Keys: keys})
@@ -113,7 +114,7 @@ func TestRemoteFollowsIssuerRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	next, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err := iss.Rotate(jwtauth.SigningKey{Algorithm: "ES256", Key: next}); err != nil {
+	if err := iss.Rotate(issuer.SigningKey{Algorithm: "ES256", Key: next}); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := iss.Issue(t.Context(), "u", nil)
@@ -128,7 +129,7 @@ func TestRemoteFollowsIssuerRotation(t *testing.T) {
 }
 
 func TestRemoteUnknownKidFloodIsRateLimited(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	srv := newJWKSServer(t, iss.JWKSHandler().ServeHTTP)
 	mw := mustNew(t, jwtauth.Config{Keys: remote(t, srv.URL, jwtauth.RemoteOptions{MissRefresh: time.Hour})})
 	good, _ := iss.Issue(t.Context(), "u", nil)
@@ -138,7 +139,7 @@ func TestRemoteUnknownKidFloodIsRateLimited(t *testing.T) {
 	start := srv.fetches.Load()
 
 	// Tokens naming random kids, from many goroutines at once.
-	attacker := newIssuer(t, jwtauth.IssuerConfig{})
+	attacker := newIssuer(t, issuer.Config{})
 	var wg sync.WaitGroup
 	for g := range 32 {
 		wg.Go(func() {
@@ -163,9 +164,9 @@ func TestRemoteUnknownKidFloodIsRateLimited(t *testing.T) {
 // key.
 var kidTokens sync.Map
 
-func newIssuerWithKID(t *testing.T, _ *jwtauth.Issuer, kid string) string {
+func newIssuerWithKID(t *testing.T, _ *issuer.Issuer, kid string) string {
 	key, _ := kidTokens.LoadOrStore("key", mustECKey())
-	iss, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{Key: jwtauth.SigningKey{Algorithm: "ES256", Key: key, ID: kid}})
+	iss, err := issuer.New(issuer.Config{Key: issuer.SigningKey{Algorithm: "ES256", Key: key, ID: kid}})
 	if err != nil {
 		t.Error(err)
 		return ""
@@ -180,7 +181,7 @@ func mustECKey() *ecdsa.PrivateKey {
 }
 
 func TestRemoteFaultsKeepLastGoodKeys(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	good := iss.JWKSHandler().ServeHTTP
 	srv := newJWKSServer(t, good)
 	keys := remote(t, srv.URL, jwtauth.RemoteOptions{
@@ -245,7 +246,7 @@ func TestRemoteNeverLoaded(t *testing.T) {
 	var logs syncBuf
 	keys := remote(t, srv.URL, jwtauth.RemoteOptions{MissRefresh: time.Hour, Logger: newTextLogger(&logs)})
 	mw := mustNew(t, jwtauth.Config{Keys: keys})
-	tok, _ := newIssuer(t, jwtauth.IssuerConfig{}).Issue(t.Context(), "u", nil)
+	tok, _ := newIssuer(t, issuer.Config{}).Issue(t.Context(), "u", nil)
 	_, err := mw.Verify(t.Context(), tok)
 	if !errors.Is(err, jwtauth.ErrKeysUnavailable) || errors.Is(err, jwtauth.ErrInvalidToken) {
 		t.Fatalf("no keys ever loaded: %v", err)
@@ -277,7 +278,7 @@ func TestRemoteKeyRules(t *testing.T) {
 		return m
 	}
 	sign := func(alg, kid string, key any) string {
-		iss, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{Key: jwtauth.SigningKey{Algorithm: alg, Key: key, ID: kid}})
+		iss, err := issuer.New(issuer.Config{Key: issuer.SigningKey{Algorithm: alg, Key: key, ID: kid}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +346,7 @@ func TestRemoteConfig(t *testing.T) {
 }
 
 func TestRemoteHTTPS(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	srv := httptest.NewTLSServer(iss.JWKSHandler())
 	defer srv.Close()
 	keys := jwtauth.Remote(t.Context(), srv.URL, jwtauth.RemoteOptions{Client: srv.Client()})
@@ -357,7 +358,7 @@ func TestRemoteHTTPS(t *testing.T) {
 }
 
 func TestRemoteBackgroundRefresh(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	srv := newJWKSServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=1")
 		iss.JWKSHandler().ServeHTTP(w, r)
@@ -368,7 +369,7 @@ func TestRemoteBackgroundRefresh(t *testing.T) {
 	waitFor(t, "background refreshes", func() bool { return srv.fetches.Load() >= 3 })
 
 	next, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	iss.Rotate(jwtauth.SigningKey{Algorithm: "ES256", Key: next})
+	iss.Rotate(issuer.SigningKey{Algorithm: "ES256", Key: next})
 	tok, _ := iss.Issue(t.Context(), "u", nil)
 	mw := mustNew(t, jwtauth.Config{Keys: keys})
 	// MissRefresh is an hour, so only the background refresh can bring the
@@ -377,7 +378,7 @@ func TestRemoteBackgroundRefresh(t *testing.T) {
 }
 
 func TestDiscover(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -406,7 +407,7 @@ func TestDiscover(t *testing.T) {
 }
 
 func TestRemoteConcurrentVerify(t *testing.T) {
-	iss := newIssuer(t, jwtauth.IssuerConfig{})
+	iss := newIssuer(t, issuer.Config{})
 	srv := newJWKSServer(t, iss.JWKSHandler().ServeHTTP)
 	mw := mustNew(t, jwtauth.Config{Keys: remote(t, srv.URL, jwtauth.RemoteOptions{MissRefresh: time.Millisecond})})
 	tok, _ := iss.Issue(t.Context(), "u", nil)

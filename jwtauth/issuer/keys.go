@@ -213,7 +213,12 @@ func (i *Issuer) refreshSignerOf(st *state) *signer {
 // jwtauth.Config.Keys, with the Issuer's Store (see [jwtauth.StoreKeys]). It
 // follows Publish, Rotate and Retire as they happen. It never verifies the
 // Issuer's refresh tokens, which are signed with other keys.
-func (i *Issuer) Keys() *jwtauth.KeyRing { return i.keys }
+func (i *Issuer) Keys() *jwtauth.KeyRing {
+	if i == nil {
+		return nil // jwtauth.New refuses it: no panic at the first request
+	}
+	return i.keys
+}
 
 // Store returns the Issuer's store.
 func (i *Issuer) Store() Store { return i.store }
