@@ -167,8 +167,8 @@ func (i *Issuer) encodeClaims(claims map[string]any) (json.RawMessage, error) {
 	}
 	b.WriteByte('}')
 	raw := json.RawMessage(b.Bytes())
-	if len(raw) > maxTokenSize {
-		return nil, ErrTooLarge
+	if base64.RawURLEncoding.EncodedLen(len(raw)) > maxTokenSize {
+		return nil, ErrTooLarge // and sign checks the whole token
 	}
 	// What the verifiers will read, read now: a number beyond float64,
 	// nesting too deep, would make every token of the session unusable.

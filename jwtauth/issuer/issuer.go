@@ -67,7 +67,7 @@ func New(cfg Config) (*Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if i.checker, err = jwtauth.New(jwtauth.Config{Keys: ring, DisableCache: true, InsecureAnyAudience: true}); err != nil {
+	if i.checker, err = jwtauth.New(jwtauth.Config{Keys: ring, DisableCache: true, InsecureAnyAudience: true, MaxTokenSize: 64 << 10}); err != nil {
 		return nil, err
 	}
 	return i, nil
