@@ -1,13 +1,19 @@
 // Package authkit is JWT authentication for net/http servers: a middleware
 // that verifies bearer tokens, an issuer that mints them, and password
-// hashing for the login that comes first. This package holds only this
-// overview; the work is done by two packages:
+// hashing and login defence for the login that comes first. This package
+// holds only this overview; the work is done by these packages:
 //
 //   - [github.com/authkit-go/authkit/jwtauth]: the verification middleware
 //     (jwtauth.New, jwtauth.Config, jwtauth.FromContext), per-route
-//     guards (jwtauth.RequireScope), and the token issuer with key
-//     rotation, a JWKS endpoint, rotating refresh tokens and revocation
-//     (jwtauth.NewIssuer).
+//     guards (jwtauth.RequireScope, jwtauth.RequireFresh) and remote key
+//     sets (jwtauth.Remote).
+//   - [github.com/authkit-go/authkit/jwtauth/issuer]: the token issuer
+//     (issuer.New) with key publication and rotation, a JWKS endpoint, and
+//     login sessions: rotating refresh tokens with reuse detection, logout,
+//     log out everywhere, a user's list of sessions, idle and absolute
+//     lifetimes, and a store that one user cannot exhaust.
+//   - [github.com/authkit-go/authkit/throttle]: login throttling by account
+//     and client.
 //   - [github.com/authkit-go/authkit/password]: argon2id hashing with OWASP
 //     parameters, verification of argon2 and bcrypt hashes made by passlib,
 //     argon2-cffi and python bcrypt, rehash-on-login and bounded concurrency

@@ -27,8 +27,8 @@ type Claims struct {
 	raw string
 
 	issuer, subject, id string
-	sid                 string   // session ID (OpenID Connect "sid"), set by Issuer.Login
-	fresh               bool     // "fresh": true, set by Issuer.Login and Issue
+	sid                 string   // session ID (OpenID Connect "sid"), set by the issuer's Login
+	fresh               bool     // "fresh": true, set by the issuer's Login and Issue
 	aud                 string   // aud when it is a single string
 	auds                []string // aud when it is an array
 	hasAud              bool
@@ -52,8 +52,8 @@ func (c *Claims) Subject() string { return c.subject }
 // ID returns the jti claim, or "".
 func (c *Claims) ID() string { return c.id }
 
-// SessionID returns the sid claim: the login session that [Issuer.Login]
-// started and [Issuer.Refresh] continues, or "".
+// SessionID returns the sid claim: the login session that the issuer
+// package's Login started and its Refresh continues, or "".
 func (c *Claims) SessionID() string { return c.sid }
 
 // Fresh reports whether the token carries "fresh": true, which an [Issuer]

@@ -17,7 +17,8 @@ import (
 type Config struct {
 	// Keys verifies token signatures, and decides which algorithms are
 	// accepted: only those the keys are bound to. Required. See [HMAC],
-	// [SecretKey], [PublicKey], [KeySet] and [Issuer.Keys].
+	// [SecretKey], [PublicKey], [KeySet], [Remote], [KeyRing] and the Keys
+	// of an issuer (package jwtauth/issuer).
 	Keys Keys
 
 	// Issuer, when set, is required to equal the token's iss claim exactly

@@ -34,13 +34,13 @@
 //
 // # Issuing
 //
-// [NewIssuer] makes an [Issuer] that signs access tokens ([Issuer.Issue]),
-// and login sessions of an access token and a rotating refresh token
-// ([Issuer.Login], [Issuer.Refresh], [Issuer.Logout]). It rotates keys
-// without logging anyone out ([Issuer.Rotate], [Issuer.Retire]), publishes
-// its public keys ([Issuer.JWKSHandler]), and hands them to a Middleware
-// ([Issuer.Keys]). Revocations live in a [Store]: a bounded [MemoryStore] by
-// default, Redis for several instances (the redisstore module).
+// Package jwtauth/issuer mints tokens and runs login sessions: access
+// tokens, sessions of rotating refresh tokens with reuse detection, logout,
+// log out everywhere, a list of a user's sessions, and key rotation with a
+// JWK Set endpoint. This package imports nothing from it: an issuer plugs in
+// through [KeyRing] and [StoreKeys], its Keys going straight into
+// [Config.Keys] with its [Store], so that its revocations take effect in the
+// Middleware. A resource server that only verifies imports jwtauth alone.
 //
 // # Security considerations
 //
@@ -76,8 +76,10 @@
 //     most five minutes of [Config.Leeway]; iss and aud match exactly when
 //     configured, and without [Config.Audience] a token that carries an aud
 //     is refused, as PyJWT does, unless [Config.InsecureAnyAudience].
-//  7. Revocation, when a [Store] is configured: a revoked jti or session
-//     is refused, and a failing store fails closed (500).
+//  7. Revocation, when a [Store] is configured (an issuer's Keys bring
+//     theirs): the store is asked about the token's jti, sid, sub and iat in
+//     one call, a revoked token is refused (401), and a failing store fails
+//     closed (500).
 //
 // Keys are checked when they are configured: HMAC secrets of at least the
 // hash length (not the FastAPI tutorial's published one, and not public key

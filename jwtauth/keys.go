@@ -25,7 +25,7 @@ import (
 
 // Keys is a source of verification keys for [Config.Keys]. Make one with
 // [HMAC], [SecretKey], [PublicKey] or [KeySet], or take an issuer's with
-// [Issuer.Keys]. Every key is bound to exactly one algorithm when it is
+// an issuer's (package jwtauth/issuer), or rotate your own with a [KeyRing]. Every key is bound to exactly one algorithm when it is
 // made; a token is verified only with a key of the algorithm its header
 // names, so the token can never choose how it is checked (RFC 8725 §3.1).
 //
@@ -74,7 +74,7 @@ var publishedSecrets = [][sha256.Size]byte{
 	sha256.Sum256([]byte("09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7")),
 }
 
-// Errors about keys, returned by [New] (and by [NewIssuer]) when the
+// Errors about keys, returned by [New] (and by issuer.New) when the
 // configuration is wrong. They never contain key material.
 var (
 	// ErrWeakSecret: an HMAC secret shorter than its hash (32 bytes for HS256,

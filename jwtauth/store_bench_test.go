@@ -13,7 +13,7 @@ import (
 // BenchmarkStore measures what the revocation check adds to a warm
 // verification (the verified-token cache answers): an Issuer's access token,
 // which has a jti and a sid, verified by Middleware.Verify with no Store,
-// with a MemoryStore, and with an Issuer's Keys (whose MemoryStore the
+// with the issuer's MemoryStore, and with an Issuer's Keys (whose store the
 // Middleware then consults by default). The stores hold 1,000 sessions of
 // other users, as a live one would. The -parallel runs show whether the check
 // serialises concurrent requests:
