@@ -88,7 +88,12 @@ func TestRefreshRotatesAndDetectsReuse(t *testing.T) {
 func TestConcurrentRefreshHasOneWinner(t *testing.T) {
 	for _, grace := range []time.Duration{0, 5 * time.Second} {
 		t.Run(fmt.Sprint("grace ", grace), func(t *testing.T) {
-			iss := newIssuer(t, issuer.Config{RefreshGrace: grace})
+			// Two instances sharing a store and a RefreshSecret.
+			store := issuer.NewMemoryStore(0)
+			shared := []byte("refresh secret shared by every instance!")
+			iss := newIssuer(t, issuer.Config{RefreshGrace: grace, Store: store, RefreshSecret: shared})
+			other := newIssuer(t, issuer.Config{RefreshGrace: grace, Store: store, RefreshSecret: shared})
+			instances := []*issuer.Issuer{iss, other}
 			for range 10 {
 				tokens, err := iss.Login(t.Context(), "u", nil)
 				if err != nil {
@@ -97,9 +102,9 @@ func TestConcurrentRefreshHasOneWinner(t *testing.T) {
 				var wins atomic.Int32
 				var got sync.Map
 				var wg sync.WaitGroup
-				for range 16 {
+				for k := range 16 {
 					wg.Go(func() {
-						next, err := iss.Refresh(t.Context(), tokens.RefreshToken)
+						next, err := instances[k%2].Refresh(t.Context(), tokens.RefreshToken)
 						switch {
 						case err == nil:
 							wins.Add(1)
