@@ -52,8 +52,8 @@ func TestRemoteConvertSetAlgFails(t *testing.T) {
 		Algorithm: "not-an-algorithm",
 		Logger:    slog.New(slog.NewTextHandler(&log, nil)),
 	}}
-	set := r.convert(src)
-	if set == nil {
+	set, n := r.convert(src)
+	if n != 1 {
 		t.Fatal("no keys; want the EC key")
 	}
 	if _, err := set.findByKID("ES256", "ec"); err != nil {

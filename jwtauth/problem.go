@@ -16,6 +16,11 @@ func writeProblem(w http.ResponseWriter, realm string, err error, scope string) 
 	if p.status == http.StatusUnauthorized || p.code == "insufficient_scope" || p.code == "invalid_request" {
 		h.Set("WWW-Authenticate", challenge(realm, p, scope))
 	}
+	if p.status == http.StatusServiceUnavailable {
+		// Keys (or a store) are missing for now: the client may retry
+		// soon, and the answer came within the request's deadline.
+		h.Set("Retry-After", "5")
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

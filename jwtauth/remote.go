@@ -22,10 +22,21 @@ import (
 // RemoteOptions configures [Remote] and [Discover]. The zero value is the
 // safe default.
 type RemoteOptions struct {
-	// Client fetches the key set. Default: a client with a 10-second timeout
-	// that follows no redirects. A custom client should have a timeout too;
-	// redirects are refused either way.
+	// Client fetches the key set. Default: a client that follows no
+	// redirects. Redirects are refused whatever the client, and every fetch
+	// is bounded by FetchTimeout even when the client has no timeout.
 	Client *http.Client
+
+	// FetchTimeout bounds each fetch, from the request to the last byte of
+	// the document. Default 10 seconds; at most 1 minute.
+	FetchTimeout time.Duration
+
+	// MaxWait is the longest a request waits for a fetch that its token
+	// needs (the first fetch, or one for an unknown kid or alg), on top of
+	// its own context, which bounds it too; then it gets 503 with
+	// Retry-After while the fetch goes on. Default 2 seconds; keep it well
+	// under the server's WriteTimeout.
+	MaxWait time.Duration
 
 	// MinRefresh is the shortest time between two background fetches,
 	// whatever the endpoint's Cache-Control says. Default 5 minutes; at
@@ -37,10 +48,17 @@ type RemoteOptions struct {
 	MaxRefresh time.Duration
 
 	// MissRefresh is the shortest time between two fetches caused by tokens
-	// whose kid is not in the set (the issuer may have rotated keys). Tokens
-	// with random kids therefore cause at most one fetch per MissRefresh, and
-	// concurrent misses share one fetch. Default 30 seconds.
+	// whose kid (or alg) is not in the set (the issuer may have rotated
+	// keys). Tokens with random kids therefore cause at most one fetch per
+	// MissRefresh, and concurrent misses share one fetch. Default 30
+	// seconds.
 	MissRefresh time.Duration
+
+	// MaxStale bounds how long the last good keys serve when fetches fail:
+	// past MaxStale after the last successful fetch, requests get 503
+	// rather than trust keys the issuer may have removed long ago. Default
+	// 24 hours; at least MaxRefresh.
+	MaxStale time.Duration
 
 	// MaxBytes bounds the size of the key set document. Default 1 MiB.
 	MaxBytes int64
@@ -61,21 +79,30 @@ type RemoteOptions struct {
 
 // RemoteKeys is Keys fetched from a JSON Web Key Set URL and kept fresh in
 // the background by jwx's jwk.Cache: for tokens minted by an identity
-// provider (Auth0, Keycloak, Google, an [Issuer] in another service). Make
-// one with [Remote] or [Discover]; Close it when done.
+// provider (Auth0, Keycloak, Google, an issuer in another service). Make one
+// with [Remote] or [Discover]; Close it when done: the background work lives
+// until then, whatever became of the context it was made with.
 //
-// When a fetch fails — the endpoint is down, slow, answers 500, garbage or
-// an empty set — the last good keys stay in use. Until a first fetch
-// succeeds, requests fail with [ErrKeysUnavailable] (503), not 401.
-// Symmetric keys in a remote set are refused, keys for encryption are
-// skipped, and each key is bound to its alg.
+// When a fetch fails — the endpoint is down, slow, hung, answers 500 or
+// garbage — the last good keys stay in use, for at most
+// RemoteOptions.MaxStale. A set that parses always replaces the one before,
+// even an empty one, so keys the issuer removed stop verifying within the
+// refresh interval. Until keys are available, requests fail with
+// [ErrKeysUnavailable] (503 with Retry-After), not 401, and never wait past
+// their context or RemoteOptions.MaxWait. Symmetric keys in a remote set are
+// refused, keys for encryption are skipped, and each key is bound to its
+// alg. [RemoteKeys.Status] tells a health check where it stands.
 type RemoteKeys struct {
-	url   string
-	opts  RemoteOptions
-	err   error // configuration error, reported by New
-	cache *jwk.Cache
-	res   *httprc.ResourceBase[jwk.Set]
-	stop  context.CancelFunc
+	url    string // the JWKS URL; set once, before f
+	issuer string // the issuer of Discover, or ""
+	opts   RemoteOptions
+	err    error // configuration error, reported by New
+
+	bg     context.Context // the background's lifetime, ended by Close
+	stop   context.CancelFunc
+	closed atomic.Bool
+	f      atomic.Pointer[fetcher] // nil until the JWKS URL is known
+	done   chan struct{}           // closed when discovery's goroutine ends
 
 	cur atomic.Pointer[remoteSnapshot]
 	mu  sync.Mutex // serialises conversion of a new jwk.Set
@@ -84,55 +111,89 @@ type RemoteKeys struct {
 	lastMiss time.Time
 	inflight chan struct{} // closed when the current miss refresh ends
 
-	fetches atomic.Int64 // number of fetches started, for tests
+	fetches atomic.Int64 // fetches started
+	lastOK  atomic.Int64 // Unix nanoseconds of the last 200 answer
+
+	stMu      sync.Mutex
+	lastFetch time.Time
+	lastErr   string
+}
+
+// fetcher is the jwk.Cache of the JWKS URL.
+type fetcher struct {
+	cache *jwk.Cache
+	res   *httprc.ResourceBase[jwk.Set]
 }
 
 // remoteSnapshot is a converted key set and the jwk.Set it came from.
 type remoteSnapshot struct {
-	src jwk.Set
-	set *keySet
+	src     jwk.Set
+	set     *keySet
+	keys    int
+	fetched time.Time // when the fetch that made src ended, about
 }
 
 const (
-	defaultMinRefresh  = 5 * time.Minute
-	defaultMaxRefresh  = time.Hour
-	defaultMissRefresh = 30 * time.Second
-	defaultMaxJWKS     = 1 << 20
-	remoteTimeout      = 10 * time.Second
+	defaultMinRefresh   = 5 * time.Minute
+	defaultMaxRefresh   = time.Hour
+	defaultMissRefresh  = 30 * time.Second
+	defaultMaxJWKS      = 1 << 20
+	defaultFetchTimeout = 10 * time.Second
+	maxFetchTimeout     = time.Minute
+	defaultMaxWait      = 2 * time.Second
+	defaultMaxStale     = 24 * time.Hour
 )
 
-// Remote returns Keys fetched from jwksURL, refreshed in the background for
-// as long as ctx lives or until [RemoteKeys.Close]. The first fetch starts
-// at once and does not block; a bad URL or option is reported by [New].
+// emptyKeySet is the set of a fetched JWKS without usable keys: every token
+// is refused (and may cause a rate-limited refetch).
+var emptyKeySet = &keySet{byKID: map[string]*key{}, onlyKey: map[string]*key{}, onlyAnon: map[string]*key{}}
+
+// Remote returns Keys fetched from jwksURL and refreshed in the background
+// until [RemoteKeys.Close]. ctx is not kept: only Close ends the
+// background refresh. The first fetch starts at once and does not block; a
+// bad URL or option is reported by [New].
 func Remote(ctx context.Context, jwksURL string, opts RemoteOptions) *RemoteKeys {
 	r := &RemoteKeys{url: jwksURL}
-	if r.err = r.init(ctx, opts); r.err != nil {
+	if r.err = r.setup(ctx, opts); r.err != nil {
 		return r
+	}
+	if r.err = checkURL(jwksURL, opts.AllowLoopbackHTTP); r.err != nil {
+		r.stop()
+		return r
+	}
+	if r.err = r.start(jwksURL); r.err != nil {
+		r.stop()
 	}
 	return r
 }
 
-func (r *RemoteKeys) init(ctx context.Context, opts RemoteOptions) error {
-	if err := checkURL(r.url, opts.AllowLoopbackHTTP); err != nil {
-		return err
+// setup checks opts, fills in defaults and starts the background lifetime.
+func (r *RemoteKeys) setup(ctx context.Context, opts RemoteOptions) error {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
 	}
-	if opts.MinRefresh == 0 {
-		opts.MinRefresh = defaultMinRefresh
-	}
-	if opts.MaxRefresh == 0 {
-		opts.MaxRefresh = max(defaultMaxRefresh, opts.MinRefresh)
-	}
-	if opts.MissRefresh == 0 {
-		opts.MissRefresh = defaultMissRefresh
-	}
+	def(&opts.MinRefresh, defaultMinRefresh)
+	def(&opts.MaxRefresh, max(defaultMaxRefresh, opts.MinRefresh))
+	def(&opts.MissRefresh, defaultMissRefresh)
+	def(&opts.FetchTimeout, defaultFetchTimeout)
+	def(&opts.MaxWait, defaultMaxWait)
+	def(&opts.MaxStale, max(defaultMaxStale, opts.MaxRefresh))
 	if opts.MaxBytes == 0 {
 		opts.MaxBytes = defaultMaxJWKS
 	}
 	switch {
 	case opts.MinRefresh < time.Second || opts.MaxRefresh < opts.MinRefresh:
-		return configError("RemoteOptions: need 1s ≤ MinRefresh ≤ MaxRefresh")
+		return configError("RemoteOptions: need 1s ≤ MinRefresh ≤ MaxRefresh, got MinRefresh %v and MaxRefresh %v", opts.MinRefresh, opts.MaxRefresh)
 	case opts.MissRefresh < 0 || opts.MaxBytes < 0:
-		return configError("RemoteOptions: negative MissRefresh or MaxBytes")
+		return configError("RemoteOptions: negative MissRefresh (%v) or MaxBytes (%d)", opts.MissRefresh, opts.MaxBytes)
+	case opts.FetchTimeout < 0 || opts.FetchTimeout > maxFetchTimeout:
+		return configError("RemoteOptions: FetchTimeout must be between 0 and %v, got %v", maxFetchTimeout, opts.FetchTimeout)
+	case opts.MaxWait < 0:
+		return configError("RemoteOptions: negative MaxWait (%v)", opts.MaxWait)
+	case opts.MaxStale < opts.MaxRefresh:
+		return configError("RemoteOptions: MaxStale (%v) must be at least MaxRefresh (%v)", opts.MaxStale, opts.MaxRefresh)
 	}
 	if opts.Algorithm != "" {
 		if a, ok := algorithms[opts.Algorithm]; !ok || a.family == "HMAC" {
@@ -141,30 +202,39 @@ func (r *RemoteKeys) init(ctx context.Context, opts RemoteOptions) error {
 	}
 	opts.Client = noRedirects(opts.Client)
 	r.opts = opts
+	// The background outlives ctx: Close ends it, not the caller's
+	// context (which may be a request's, or canceled at start-up).
+	r.bg, r.stop = context.WithCancel(context.WithoutCancel(ctx))
+	return nil
+}
 
-	ctx, r.stop = context.WithCancel(ctx)
+// start registers url with a jwk.Cache of its own, which fetches it in the
+// background from now on.
+func (r *RemoteKeys) start(url string) error {
 	client := httprc.NewClient(httprc.WithErrorSink(errorSink{r}), httprc.WithWorkers(1))
-	cache, err := jwk.NewCache(ctx, client)
+	cache, err := jwk.NewCache(r.bg, client)
 	if err != nil {
-		r.stop()
 		return configError("%w", err)
 	}
-	r.cache = cache
-	err = cache.Register(ctx, r.url,
-		jwk.WithHTTPClient(countingClient{r}),
-		jwk.WithMinInterval(opts.MinRefresh),
-		jwk.WithMaxInterval(opts.MaxRefresh),
-		jwk.WithMaxFetchBodySize(opts.MaxBytes),
+	err = cache.Register(r.bg, url,
+		jwk.WithHTTPClient(fetchClient{r}),
+		jwk.WithMinInterval(r.opts.MinRefresh),
+		jwk.WithMaxInterval(r.opts.MaxRefresh),
+		jwk.WithMaxFetchBodySize(r.opts.MaxBytes),
 		jwk.WithIgnoreParseError(true), // one unusable key does not spoil the set
 		jwk.WithWaitReady(false),
 	)
+	var res *httprc.ResourceBase[jwk.Set]
 	if err == nil {
-		r.res, err = cache.LookupResource(ctx, r.url)
+		res, err = cache.LookupResource(r.bg, url)
 	}
 	if err != nil {
-		r.stop()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		cache.Shutdown(ctx)
+		cancel()
 		return configError("JWKS URL: %w", err)
 	}
+	r.f.Store(&fetcher{cache: cache, res: res})
 	return nil
 }
 
@@ -201,7 +271,7 @@ func noRedirects(c *http.Client) *http.Client {
 	if c != nil {
 		nc = *c
 	} else {
-		nc.Timeout = remoteTimeout
+		nc.Timeout = maxFetchTimeout // FetchTimeout bounds each fetch below this
 	}
 	nc.CheckRedirect = func(*http.Request, []*http.Request) error {
 		return errors.New("jwtauth: JWKS endpoint redirected; redirects are not followed")
@@ -209,57 +279,116 @@ func noRedirects(c *http.Client) *http.Client {
 	return &nc
 }
 
-// countingClient counts fetches, and bounds each one by the client timeout
-// even when httprc's context has none.
-type countingClient struct{ r *RemoteKeys }
+// fetchClient counts fetches, bounds each one by FetchTimeout (up to the
+// last byte of the body) whatever the client, and notes the outcome.
+type fetchClient struct{ r *RemoteKeys }
 
-func (c countingClient) Do(req *http.Request) (*http.Response, error) {
-	c.r.fetches.Add(1)
-	return c.r.opts.Client.Do(req)
+func (c fetchClient) Do(req *http.Request) (*http.Response, error) {
+	r := c.r
+	r.fetches.Add(1)
+	ctx, cancel := context.WithTimeout(req.Context(), r.opts.FetchTimeout)
+	res, err := r.opts.Client.Do(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		r.noteFetch(err)
+		return nil, err
+	}
+	if res.StatusCode == http.StatusOK {
+		r.lastOK.Store(time.Now().UnixNano())
+	}
+	res.Body = &cancelBody{ReadCloser: res.Body, cancel: cancel}
+	r.noteFetch(nil)
+	return res, nil
 }
 
-// errorSink logs failed fetches.
+// cancelBody ends a fetch's context once its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// noteFetch records the end of a fetch, for Status.
+func (r *RemoteKeys) noteFetch(err error) {
+	r.stMu.Lock()
+	defer r.stMu.Unlock()
+	r.lastFetch = time.Now()
+	r.lastErr = ""
+	if err != nil {
+		r.lastErr = err.Error()
+	}
+}
+
+// errorSink logs failed fetches, and notes them for Status.
 type errorSink struct{ r *RemoteKeys }
 
 func (s errorSink) Put(ctx context.Context, err error) {
+	s.r.noteFetch(err)
 	if l := s.r.opts.Logger; l != nil {
 		l.LogAttrs(ctx, slog.LevelWarn, "jwtauth: JWKS fetch failed; keeping the last good keys",
 			slog.String("url", s.r.url), slog.String("error", err.Error()))
 	}
 }
 
-// Close stops the background refresh. Verification goes on with the keys
-// last fetched.
+// Close stops the background refresh and discovery, at once: a fetch in
+// flight is abandoned. From then on the keys are unavailable: requests get
+// [ErrKeysUnavailable] without waiting.
 func (r *RemoteKeys) Close() error {
-	if r.stop == nil {
+	if r.stop == nil || !r.closed.CompareAndSwap(false, true) {
 		return nil
 	}
 	r.stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return r.cache.Shutdown(ctx)
+	if r.done != nil {
+		<-r.done
+	}
+	if f := r.f.Load(); f != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return f.cache.Shutdown(ctx)
+	}
+	return nil
 }
 
 func (r *RemoteKeys) check() error { return r.err }
 
+// errClosed is the error of Keys after Close.
+var errClosed = fmt.Errorf("%w: remote keys closed", ErrKeysUnavailable)
+
 // keySet returns the current keys, converting a newly fetched set once.
-// With no keys yet, it tries one rate-limited fetch.
+// With no keys yet, or only stale ones, it tries one rate-limited fetch.
 func (r *RemoteKeys) keySet(ctx context.Context) (*keySet, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	if s := r.snapshot(); s != nil {
+	if r.closed.Load() {
+		return nil, errClosed
+	}
+	if s := r.snapshot(); s != nil && !r.stale(s) {
 		return s.set, nil
 	}
-	if set, ok := r.refresh(ctx); ok {
+	if set, ok := r.refresh(ctx); ok && set != nil {
 		return set, nil
 	}
 	return nil, ErrKeysUnavailable
 }
 
+// stale reports whether s is older than MaxStale.
+func (r *RemoteKeys) stale(s *remoteSnapshot) bool {
+	return time.Since(s.fetched) > r.opts.MaxStale
+}
+
 // snapshot returns the converted form of the set jwk.Cache holds now.
 func (r *RemoteKeys) snapshot() *remoteSnapshot {
-	src := r.res.Resource()
+	f := r.f.Load()
+	if f == nil {
+		return nil
+	}
+	src := f.res.Resource()
 	cur := r.cur.Load()
 	if src == nil || (cur != nil && cur.src == src) {
 		return cur
@@ -269,23 +398,19 @@ func (r *RemoteKeys) snapshot() *remoteSnapshot {
 	if cur = r.cur.Load(); cur != nil && cur.src == src {
 		return cur
 	}
-	set := r.convert(src)
-	if set == nil {
-		// Nothing usable in the new set: keep the last good keys, and do
-		// not convert this set again.
-		if cur == nil {
-			return nil
-		}
-		set = cur.set
+	set, n := r.convert(src)
+	fetched := time.Now()
+	if ok := r.lastOK.Load(); ok != 0 {
+		fetched = time.Unix(0, ok)
 	}
-	next := &remoteSnapshot{src: src, set: set}
+	next := &remoteSnapshot{src: src, set: set, keys: n, fetched: fetched}
 	r.cur.Store(next)
 	return next
 }
 
 // convert turns a fetched set into a keySet, skipping (and logging) keys
-// that cannot be used; nil when none can.
-func (r *RemoteKeys) convert(src jwk.Set) *keySet {
+// that cannot be used; a set without usable keys gives emptyKeySet.
+func (r *RemoteKeys) convert(src jwk.Set) (*keySet, int) {
 	var keys []*key
 	for i := range src.Len() {
 		jk, ok := src.Key(i)
@@ -311,12 +436,16 @@ func (r *RemoteKeys) convert(src jwk.Set) *keySet {
 			keys = append(keys, k)
 		}
 	}
+	if len(keys) == 0 {
+		r.log("jwtauth: JWKS has no usable keys; every token is refused until it has", ErrNoKeys)
+		return emptyKeySet, 0
+	}
 	set, err := newKeySet(keys...)
 	if err != nil {
-		r.log("jwtauth: JWKS has no usable keys; keeping the last good keys", err)
-		return nil
+		r.log("jwtauth: JWKS unusable; every token is refused until it is fixed", err)
+		return emptyKeySet, 0
 	}
-	return set
+	return set, len(keys)
 }
 
 func (r *RemoteKeys) log(msg string, err error) {
@@ -325,49 +454,95 @@ func (r *RemoteKeys) log(msg string, err error) {
 	}
 }
 
+// RemoteStatus is the state of [RemoteKeys], for health checks and
+// operators.
+type RemoteStatus struct {
+	URL         string    // the JWKS URL; "" while Discover has not found it
+	Ready       bool      // keys are in use: fetched, not stale, not closed
+	Keys        int       // usable keys in the current set
+	LastFetch   time.Time // when the last fetch (or discovery) ended; zero before the first
+	LastSuccess time.Time // when the current set was fetched; zero before the first
+	LastError   string    // why the last fetch failed; "" when it did not
+	Fetches     int64     // fetches started
+	Closed      bool
+}
+
+// Status reports the state of r.
+func (r *RemoteKeys) Status() RemoteStatus {
+	st := RemoteStatus{Fetches: r.fetches.Load(), Closed: r.closed.Load()}
+	if r.f.Load() != nil {
+		st.URL = r.url
+	}
+	if s := r.snapshot(); s != nil {
+		st.Keys, st.LastSuccess = s.keys, s.fetched
+		st.Ready = !st.Closed && !r.stale(s)
+	}
+	r.stMu.Lock()
+	st.LastFetch, st.LastError = r.lastFetch, r.lastErr
+	r.stMu.Unlock()
+	if r.err != nil {
+		st.LastError = r.err.Error()
+	}
+	return st
+}
+
 // refresher is a Keys that can fetch anew when a token names an unknown key.
 type refresher interface {
 	refresh(ctx context.Context) (*keySet, bool)
 }
 
 // refresh fetches the set now, unless a fetch for a miss happened less than
-// MissRefresh ago; concurrent callers share one fetch. It reports whether
-// the keys may have changed.
+// MissRefresh ago; concurrent callers share one fetch. The fetch runs on its
+// own, bounded by FetchTimeout and Close; the caller waits for it at most
+// MaxWait and its own context. It reports whether the keys may have changed.
 func (r *RemoteKeys) refresh(ctx context.Context) (*keySet, bool) {
-	r.missMu.Lock()
-	if ch := r.inflight; ch != nil {
-		r.missMu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, false
-		}
-		s := r.snapshot()
-		return s.setOrNil(), s != nil
-	}
-	if !r.lastMiss.IsZero() && time.Since(r.lastMiss) < r.opts.MissRefresh {
-		r.missMu.Unlock()
+	f := r.f.Load()
+	if f == nil || r.closed.Load() {
 		return nil, false
 	}
-	r.lastMiss = time.Now()
-	ch := make(chan struct{})
-	r.inflight = ch
+	r.missMu.Lock()
+	ch := r.inflight
+	if ch == nil {
+		if !r.lastMiss.IsZero() && time.Since(r.lastMiss) < r.opts.MissRefresh {
+			r.missMu.Unlock()
+			return nil, false
+		}
+		r.lastMiss = time.Now()
+		ch = make(chan struct{})
+		r.inflight = ch
+		go r.missFetch(f, ch)
+	}
 	r.missMu.Unlock()
 
-	// The fetch outlives a canceled request, so that the others waiting
-	// for it are not cut short; the client timeout bounds it.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), remoteTimeout)
-	_, err := r.cache.Refresh(fctx, r.url)
+	wait := time.NewTimer(r.opts.MaxWait)
+	defer wait.Stop()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return nil, false
+	case <-wait.C:
+		return nil, false
+	}
+	s := r.snapshot()
+	if s == nil || r.stale(s) {
+		return nil, false
+	}
+	return s.set, true
+}
+
+// missFetch fetches the set for a miss and closes ch when done.
+func (r *RemoteKeys) missFetch(f *fetcher, ch chan struct{}) {
+	ctx, cancel := context.WithTimeout(r.bg, r.opts.FetchTimeout)
+	_, err := f.cache.Refresh(ctx, r.url)
 	cancel()
-	if err != nil {
+	if err != nil && r.bg.Err() == nil {
+		r.noteFetch(err)
 		r.log("jwtauth: JWKS fetch failed; keeping the last good keys", err)
 	}
 	r.missMu.Lock()
 	r.inflight = nil
 	close(ch)
 	r.missMu.Unlock()
-	s := r.snapshot()
-	return s.setOrNil(), s != nil
 }
 
 func (s *remoteSnapshot) setOrNil() *keySet {
@@ -381,39 +556,112 @@ func (s *remoteSnapshot) setOrNil() *keySet {
 // ({issuer}/.well-known/openid-configuration, OpenID Connect Discovery 1.0
 // §4), checks that it names the same issuer, and returns [Remote] keys for
 // its jwks_uri. Set Config.Issuer to the same issuer.
+//
+// ctx bounds the first attempt only (and FetchTimeout bounds it too). When
+// the provider cannot be reached or answers badly, Discover still returns
+// the keys, which go on trying in the background until Close (requests get
+// 503 until then; see [RemoteKeys.Status]). It fails only on what retrying
+// cannot fix: an issuer URL or option that is wrong, or a document that names
+// another issuer or an unusable jwks_uri.
 func Discover(ctx context.Context, issuer string, opts RemoteOptions) (*RemoteKeys, error) {
 	if err := checkURL(issuer, opts.AllowLoopbackHTTP); err != nil {
 		return nil, err
 	}
-	client := noRedirects(opts.Client)
-	ctx2, cancel := context.WithTimeout(ctx, remoteTimeout)
+	r := &RemoteKeys{issuer: issuer}
+	if err := r.setup(ctx, opts); err != nil {
+		return nil, err
+	}
+	actx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(r.bg, cancel)
+	jwksURI, err := r.discover(actx)
+	stop()
+	cancel()
+	var ce *ConfigError
+	switch {
+	case err == nil:
+		if err := r.start(jwksURI); err != nil {
+			r.stop()
+			return nil, err
+		}
+		return r, nil
+	case errors.As(err, &ce):
+		r.stop()
+		return nil, err
+	}
+	r.log("jwtauth: discovery failed; retrying in the background", err)
+	r.done = make(chan struct{})
+	go r.discoverLoop()
+	return r, nil
+}
+
+// discoverLoop retries discovery, backing off from 1 second to MinRefresh,
+// until it succeeds or Close.
+func (r *RemoteKeys) discoverLoop() {
+	defer close(r.done)
+	wait := time.Second
+	for {
+		select {
+		case <-r.bg.Done():
+			return
+		case <-time.After(wait):
+		}
+		uri, err := r.discover(r.bg)
+		if err == nil {
+			if err = r.start(uri); err == nil {
+				return
+			}
+		}
+		if r.bg.Err() != nil {
+			return
+		}
+		r.log("jwtauth: discovery failed; retrying in the background", err)
+		wait = min(2*wait, r.opts.MinRefresh)
+	}
+}
+
+// discover fetches and checks the discovery document once, and returns its
+// jwks_uri. A *ConfigError means retrying will not help.
+func (r *RemoteKeys) discover(ctx context.Context) (string, error) {
+	r.fetches.Add(1)
+	uri, err := r.discoverOnce(ctx)
+	r.noteFetch(err)
+	if err == nil {
+		r.url = uri
+	}
+	return uri, err
+}
+
+func (r *RemoteKeys) discoverOnce(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.FetchTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx2, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(r.issuer, "/")+"/.well-known/openid-configuration", nil)
 	if err != nil {
-		return nil, configError("issuer URL")
+		return "", configError("issuer URL does not make a request: %v", err)
 	}
 	req.Header.Set("Accept", "application/json")
-	res, err := client.Do(req)
+	res, err := r.opts.Client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: discovery: %w", ErrKeysUnavailable, err)
+		return "", fmt.Errorf("%w: discovery: %w", ErrKeysUnavailable, err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: discovery: status %d", ErrKeysUnavailable, res.StatusCode)
+		return "", fmt.Errorf("%w: discovery: status %d", ErrKeysUnavailable, res.StatusCode)
 	}
 	var doc struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
 	if err := json.NewDecoder(io.LimitReader(res.Body, 256<<10)).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%w: discovery document does not parse", ErrKeysUnavailable)
+		return "", fmt.Errorf("%w: discovery document does not parse as JSON", ErrKeysUnavailable)
 	}
-	if doc.Issuer != issuer {
-		return nil, configError("discovery document is for another issuer")
+	if doc.Issuer != r.issuer {
+		return "", configError("discovery document is for issuer %q, expected %q", doc.Issuer, r.issuer)
 	}
-	r := Remote(ctx, doc.JWKSURI, opts)
-	if r.err != nil {
-		return nil, r.err
+	if doc.JWKSURI == "" {
+		return "", configError("discovery document of %q has no jwks_uri", r.issuer)
 	}
-	return r, nil
+	if err := checkURL(doc.JWKSURI, r.opts.AllowLoopbackHTTP); err != nil {
+		return "", configError("discovery document's jwks_uri: %w", err)
+	}
+	return doc.JWKSURI, nil
 }

@@ -196,12 +196,10 @@ func TestRemoteFaultsKeepLastGoodKeys(t *testing.T) {
 	}
 	unknown := newIssuerWithKID(t, nil, "not-in-the-set")
 
+	// Failures keep the last good keys (for MaxStale).
 	faults := map[string]http.HandlerFunc{
 		"500":      func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) },
 		"garbage":  serveBody("<html>not json"),
-		"empty":    serveBody(`{"keys":[]}`),
-		"no keys":  serveBody(`{}`),
-		"oct only": serveBody(`{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"` + strings.Repeat("A", 43) + `"}]}`),
 		"huge":     serveBody(`{"keys":[],"pad":"` + strings.Repeat("x", 8192) + `"}`),
 		"redirect": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) },
 		"slow": func(w http.ResponseWriter, r *http.Request) {
@@ -229,9 +227,7 @@ func TestRemoteFaultsKeepLastGoodKeys(t *testing.T) {
 			if d := time.Since(start); d > 1500*time.Millisecond {
 				t.Errorf("a request waited %v for a failing endpoint", d)
 			}
-			if srv.fetches.Load() == before {
-				t.Error("no fetch was attempted")
-			}
+			waitFor(t, "a fetch", func() bool { return srv.fetches.Load() > before })
 			// The last good keys stay in use.
 			if _, err := mw.Verify(t.Context(), tok); err != nil {
 				t.Errorf("known token during fault: %v", err)
@@ -239,6 +235,39 @@ func TestRemoteFaultsKeepLastGoodKeys(t *testing.T) {
 		})
 	}
 	srv.set(good)
+}
+
+// A set that parses replaces the one before, even without usable keys: a
+// key the issuer removed stops verifying, rather than being trusted forever.
+func TestRemoteValidSetReplaces(t *testing.T) {
+	iss := newIssuer(t, issuer.Config{})
+	good := iss.JWKSHandler().ServeHTTP
+	for name, body := range map[string]string{
+		"empty":    `{"keys":[]}`,
+		"oct only": `{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"` + strings.Repeat("A", 43) + `"}]}`,
+		"enc only": `{"keys":[{"kty":"EC","use":"enc","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newJWKSServer(t, good)
+			keys := remote(t, srv.URL, jwtauth.RemoteOptions{MissRefresh: time.Millisecond})
+			mw := mustNew(t, jwtauth.Config{Keys: keys})
+			tok, _ := iss.Issue(t.Context(), "u", nil)
+			if _, err := mw.Verify(t.Context(), tok); err != nil {
+				t.Fatal(err)
+			}
+			srv.set(serveBody(body))
+			time.Sleep(2 * time.Millisecond)
+			// The issuer's new set: an unknown kid refetches it.
+			mw.Verify(t.Context(), newIssuerWithKID(t, nil, "rotated"))
+			waitFor(t, "the new set", func() bool { return keys.Status().Keys == 0 })
+			if _, err := mw.Verify(t.Context(), tok); !errors.Is(err, jwtauth.ErrInvalidToken) {
+				t.Fatalf("token of a removed key: %v; want refused", err)
+			}
+			srv.set(good)
+			time.Sleep(2 * time.Millisecond)
+			waitFor(t, "the key back", func() bool { _, err := mw.Verify(t.Context(), tok); return err == nil })
+		})
+	}
 }
 
 func TestRemoteNeverLoaded(t *testing.T) {
@@ -398,11 +427,22 @@ func TestDiscover(t *testing.T) {
 	}
 
 	issuerURL = srv.URL + "/other"
-	if _, err := jwtauth.Discover(t.Context(), srv.URL, jwtauth.RemoteOptions{AllowLoopbackHTTP: true}); !errors.Is(err, jwtauth.ErrConfig) {
+	_, err = jwtauth.Discover(t.Context(), srv.URL, jwtauth.RemoteOptions{AllowLoopbackHTTP: true})
+	if !errors.Is(err, jwtauth.ErrConfig) || !strings.Contains(err.Error(), `for issuer "`+srv.URL+`/other", expected "`+srv.URL+`"`) {
 		t.Errorf("discovery document of another issuer: %v", err)
 	}
-	if _, err := jwtauth.Discover(t.Context(), srv.URL+"/missing", jwtauth.RemoteOptions{AllowLoopbackHTTP: true}); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
-		t.Errorf("no discovery document: %v", err)
+	// No document yet: not an error, but keys that are not ready and keep
+	// trying (TestDiscoverProviderDown).
+	missing, err := jwtauth.Discover(t.Context(), srv.URL+"/missing", jwtauth.RemoteOptions{AllowLoopbackHTTP: true})
+	if err != nil {
+		t.Fatalf("no discovery document: %v", err)
+	}
+	defer missing.Close()
+	if st := missing.Status(); st.Ready || st.URL != "" || !strings.Contains(st.LastError, "status 404") {
+		t.Errorf("status with no discovery document: %+v", st)
+	}
+	if _, err := mustNew(t, jwtauth.Config{Keys: missing}).Verify(t.Context(), tok); !errors.Is(err, jwtauth.ErrKeysUnavailable) {
+		t.Errorf("Verify before discovery: %v", err)
 	}
 }
 

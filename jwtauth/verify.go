@@ -100,10 +100,11 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) 
 		return nil, err
 	}
 	k, err := set.find(string(hdr.alg), hdr.kid)
-	if err == ErrUnknownKey {
+	if err == ErrUnknownKey || (err == ErrAlgorithm && asymmetric(hdr.alg)) {
 		// A key set that can be refreshed may not have the key yet: the
-		// issuer may have rotated. It refreshes at most once per interval,
-		// however many tokens name unknown keys.
+		// issuer may have rotated, to a new kid or a new algorithm (RS256
+		// to ES256). It refreshes at most once per interval, however many
+		// tokens name unknown keys.
 		if r, ok := m.cfg.Keys.(refresher); ok {
 			if set, ok = r.refresh(ctx); ok {
 				k, err = set.find(string(hdr.alg), hdr.kid)
@@ -471,4 +472,11 @@ func jsonBytes(raw []byte) ([]byte, bool) {
 	}
 	s, ok := jsonString(raw)
 	return []byte(s), ok
+}
+
+// asymmetric reports whether alg is a supported asymmetric algorithm: one a
+// remote key set may come to have.
+func asymmetric(alg []byte) bool {
+	a, ok := algorithms[string(alg)]
+	return ok && a.family != "HMAC"
 }

@@ -321,7 +321,9 @@ func (failingStore) AdvanceSession(context.Context, issuer.Advance) (*issuer.Ses
 func (failingStore) EndSession(context.Context, string, string, time.Time) (bool, error) {
 	return false, errDown
 }
-func (failingStore) RevokeSubject(context.Context, string, time.Time, time.Time) error { return errDown }
+func (failingStore) RevokeSubject(context.Context, string, time.Time, time.Time) error {
+	return errDown
+}
 func (failingStore) RevokeToken(context.Context, string, string, time.Time, time.Time) error {
 	return errDown
 }
