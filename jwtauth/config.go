@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Config configures a [Middleware]. Only Keys is required; every other field's
+// Config configures a [Middleware]. Only Keys (or Issuers) is required; every other field's
 // zero value is the safe default. [New] validates the whole Config once and
 // copies it, so changing a Config after New has no effect.
 type Config struct {
@@ -35,6 +35,20 @@ type Config struct {
 	// §3.9); tokens without aud, like the FastAPI recipes', pass. Set it
 	// whenever the issuer mints tokens with an audience.
 	Audience string
+
+	// Audiences lists more audiences, any one of which the token's aud must
+	// contain (together with Audience, when both are set).
+	Audiences []string
+
+	// Issuers lists several trusted issuers, each with its own keys and
+	// audiences, for a service that accepts tokens of several identity
+	// providers (or realms, or tenants). The token's iss selects one, by
+	// exact match, before any key is looked up or fetched: a token of an
+	// unlisted iss is refused (ErrIssuer) at no cost, and a key of one
+	// issuer never verifies a token that claims another, even with the same
+	// kid. Each issuer has a verified-token cache of its own. When Issuers is
+	// set, Keys and Issuer must not be. At most 64.
+	Issuers []TrustedIssuer
 
 	// InsecureAnyAudience accepts a token whatever its aud claim, when
 	// Audience is not set: a token minted for another service of the same
@@ -157,6 +171,7 @@ const (
 	maxLeeway           = 5 * time.Minute
 	defaultRealm        = "api"
 	maxRequiredClaims   = 64
+	maxIssuers          = 64
 )
 
 // ErrConfig is the class of every error that [New] returns for an invalid
@@ -211,6 +226,15 @@ func unprefixed(msg string) string {
 
 // validate checks c and returns a copy with defaults filled in.
 func (c Config) validate() (Config, error) {
+	if len(c.Issuers) > 0 {
+		if c.Keys != nil || c.Issuer != "" {
+			return c, configError("Issuers: set either Issuers or Keys and Issuer, not both")
+		}
+		if len(c.Issuers) > maxIssuers {
+			return c, configError("Issuers: at most %d, got %d", maxIssuers, len(c.Issuers))
+		}
+		c.Keys = staticKeys{set: emptyKeySet} // never used: each issuer has its own
+	}
 	if c.Keys == nil {
 		return c, configError("Keys is required: %w", ErrNoKeys)
 	}
@@ -237,8 +261,11 @@ func (c Config) validate() (Config, error) {
 	if !isQuotable(c.Realm) {
 		return c, configError("Realm has a character that cannot be quoted")
 	}
-	if c.InsecureAnyAudience && c.Audience != "" {
+	if c.InsecureAnyAudience && (c.Audience != "" || len(c.Audiences) > 0) {
 		return c, configError("InsecureAnyAudience contradicts Audience; set one")
+	}
+	if slices.Contains(c.Audiences, "") {
+		return c, configError("Audiences has an empty audience")
 	}
 	if len(c.RequiredClaims) > maxRequiredClaims {
 		return c, configError("RequiredClaims: at most %d names", maxRequiredClaims)
@@ -262,6 +289,8 @@ func (c Config) validate() (Config, error) {
 		c.Now = time.Now
 	}
 	c.RequiredClaims = slices.Clone(c.RequiredClaims)
+	c.Audiences = slices.Clone(c.Audiences)
+	c.Issuers = slices.Clone(c.Issuers)
 	c.Exclude = slices.Clone(c.Exclude)
 	c.TrustedOrigins = slices.Clone(c.TrustedOrigins)
 	return c, nil
@@ -294,4 +323,24 @@ func isCookieName(s string) bool {
 	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
 		return r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r)
 	})
+}
+
+// TrustedIssuer is one issuer of [Config.Issuers].
+type TrustedIssuer struct {
+	// Issuer is the iss that selects this issuer, compared exactly.
+	// Required, and unique among Config.Issuers.
+	Issuer string
+
+	// Keys verifies this issuer's tokens: [Remote], [Discover] or any
+	// other Keys. Required.
+	Keys Keys
+
+	// Audience and Audiences are what this issuer's tokens must be for, as
+	// Config.Audience and Config.Audiences are. Default: the Config's.
+	Audience  string
+	Audiences []string
+
+	// Store is consulted for this issuer's tokens. Default: the store of
+	// Keys when they bring one ([StoreKeys]), else Config.Store.
+	Store Store
 }

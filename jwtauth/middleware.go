@@ -17,6 +17,10 @@ type Middleware struct {
 	required []string
 	store    Store       // nil: no revocation checks
 	cache    *tokenCache // nil: Config.DisableCache
+	auds     []string    // Audience and Audiences; any one must be in aud
+
+	// issuers are the Middlewares of Config.Issuers, by iss; nil without.
+	issuers map[string]*Middleware
 
 	// foldNames are the claim names whose case variants are refused, and
 	// foldFirst the bytes such a variant may start with (see isFoldVariant).
@@ -34,6 +38,15 @@ func New(cfg Config) (*Middleware, error) {
 		return nil, err
 	}
 	m := &Middleware{cfg: cfg, required: cfg.RequiredClaims, store: cfg.Store}
+	if cfg.Audience != "" {
+		m.auds = append(m.auds, cfg.Audience)
+	}
+	m.auds = append(m.auds, cfg.Audiences...)
+	if len(cfg.Issuers) > 0 {
+		if m.issuers, err = newIssuers(cfg); err != nil {
+			return nil, err
+		}
+	}
 	m.foldNames, m.foldFirst = foldTable(cfg.RequiredClaims)
 	if sk, ok := cfg.Keys.(StoreKeys); ok && m.store == nil {
 		m.store = sk.Store()
@@ -104,6 +117,13 @@ func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
 // and returns its claims. With a Store, a token that the store reports
 // revoked gives [ErrTokenRevoked], and a failing store [ErrStore].
 func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) {
+	if m.issuers != nil {
+		sub, err := m.issuerOf(token)
+		if err != nil {
+			return nil, err
+		}
+		return sub.Verify(ctx, token)
+	}
 	c, err := m.verify(ctx, token)
 	if err != nil {
 		return nil, err
@@ -164,4 +184,84 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error, s
 		return
 	}
 	writeProblem(w, m.cfg.Realm, err, scope)
+}
+
+// newIssuers makes the Middleware of each of cfg.Issuers: cfg's rules, with
+// the issuer's keys, iss, audiences and store, and a cache of its own.
+func newIssuers(cfg Config) (map[string]*Middleware, error) {
+	out := make(map[string]*Middleware, len(cfg.Issuers))
+	for i, ti := range cfg.Issuers {
+		if ti.Issuer == "" {
+			return nil, configError("Issuers[%d]: Issuer is required", i)
+		}
+		if _, dup := out[ti.Issuer]; dup {
+			return nil, configError("Issuers[%d]: issuer %q is listed twice", i, ti.Issuer)
+		}
+		if ti.Keys == nil || isNil(ti.Keys) {
+			return nil, configError("Issuers[%d] (%q): Keys is required: %w", i, ti.Issuer, ErrNoKeys)
+		}
+		sub := cfg
+		sub.Issuers, sub.Exclude, sub.InsecureExcludeEverything = nil, nil, false
+		sub.Keys, sub.Issuer = ti.Keys, ti.Issuer
+		if ti.Audience != "" || len(ti.Audiences) > 0 {
+			sub.Audience, sub.Audiences = ti.Audience, ti.Audiences
+		}
+		sub.Store = ti.Store
+		if sub.Store == nil {
+			if sk, ok := ti.Keys.(StoreKeys); !ok || sk.Store() == nil {
+				sub.Store = cfg.Store
+			}
+		}
+		m, err := New(sub)
+		if err != nil {
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				return nil, configError("Issuers[%d] (%q): %w", i, ti.Issuer, ce.Err)
+			}
+			return nil, err
+		}
+		out[ti.Issuer] = m
+	}
+	return out, nil
+}
+
+// issuerOf returns the Middleware of the token's iss, read from the payload
+// before anything else is done with the token: the signature is checked by
+// that issuer's keys, and an unlisted iss costs no key lookup or fetch.
+func (m *Middleware) issuerOf(token string) (*Middleware, error) {
+	if len(token) > m.cfg.MaxTokenSize {
+		return nil, ErrTokenTooLarge
+	}
+	_, p64, _, ok := splitCompact(token)
+	if !ok {
+		return nil, ErrTokenMalformed
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.token = append(sc.token[:0], p64...)
+	payload, ok := decodeSegment(sc.payload[:], sc.token)
+	if !ok {
+		return nil, ErrTokenMalformed
+	}
+	var sub *Middleware
+	err := objectMembers(payload, maxClaims, func(name, value []byte) error {
+		if string(name) != "iss" {
+			return nil
+		}
+		raw, ok := jsonBytes(value)
+		if !ok {
+			return ErrClaimType
+		}
+		sub = m.issuers[string(raw)]
+		return nil
+	})
+	switch {
+	case isJSONError(err):
+		return nil, ErrTokenMalformed
+	case err != nil:
+		return nil, err
+	case sub == nil:
+		return nil, ErrIssuer
+	}
+	return sub, nil
 }

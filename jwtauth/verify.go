@@ -362,8 +362,8 @@ func (m *Middleware) checkClaims(c *Claims) error {
 		return ErrIssuer
 	}
 	switch {
-	case m.cfg.Audience != "":
-		if !c.hasAudience(m.cfg.Audience) {
+	case len(m.auds) > 0:
+		if !slices.ContainsFunc(m.auds, c.hasAudience) {
 			return ErrAudience
 		}
 	case !m.cfg.InsecureAnyAudience && (c.aud != "" || len(c.auds) > 0):
