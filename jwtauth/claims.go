@@ -37,6 +37,7 @@ type Claims struct {
 	hasIAT              bool
 	typ                 string // the header's typ, as sent
 	kid                 string // the header's kid, as sent
+	alg                 string // the verifying key's algorithm
 
 	scope, scp string // raw JSON of the scope and scp claims, if present
 
@@ -134,6 +135,11 @@ func eachScope(raw string, fn func(string) bool) {
 		return len(s) == 0 || fn(string(s))
 	})
 }
+
+// HasScope reports whether the token grants scope, in its "scope" claim (a
+// string of scopes separated by U+0020) or its "scp" claim (an array of
+// strings, or such a string), as [RequireScope] checks it.
+func (c *Claims) HasScope(scope string) bool { return isScopeToken(scope) && c.hasScope(scope) }
 
 // hasScope reports whether the token grants scope, without allocating in
 // the common case of claims written without escapes.

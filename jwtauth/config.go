@@ -1,6 +1,7 @@
 package jwtauth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -160,6 +161,19 @@ type Config struct {
 	// Client errors are logged at Info, server-side failures at Error.
 	// Default: nothing is logged.
 	Logger *slog.Logger
+
+	// Validate, when set, is called for every token that passed the
+	// built-in checks (and the Store), cache hits included, to refuse what
+	// the application knows: an azp it does not serve, a tenant, a
+	// disabled account. Its error decides the answer by class: one that
+	// matches ErrInsufficientScope gives 403, ErrKeysUnavailable 503,
+	// ErrStore 500, and any other 401 invalid_token (it is wrapped in
+	// [ErrRejected]). Its text is never sent or logged.
+	Validate func(ctx context.Context, c *Claims) error
+
+	// Observer, when set, is told of every verified token and every
+	// rejection (see [Observer]). Default: none, at no cost.
+	Observer Observer
 
 	// Now returns the current time, for tests. Default time.Now.
 	Now func() time.Time

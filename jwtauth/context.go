@@ -23,3 +23,30 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 	c, ok := ctx.Value(contextKey{}).(*Claims)
 	return c, ok && c != nil
 }
+
+// ClaimsAs decodes the verified claims in ctx into a T, as [Claims.Decode]
+// does, for handlers that want typed claims:
+//
+//	type User struct {
+//		Sub   string   `json:"sub"`
+//		Roles []string `json:"roles"`
+//	}
+//	u, err := jwtauth.ClaimsAs[User](r.Context())
+//
+// It returns [ErrMissingToken] when ctx carries no claims.
+func ClaimsAs[T any](ctx context.Context) (T, error) {
+	var v T
+	c, ok := FromContext(ctx)
+	if !ok {
+		return v, ErrMissingToken
+	}
+	err := c.Decode(&v)
+	return v, err
+}
+
+// DecodeAs decodes c into a T, as [Claims.Decode] does.
+func DecodeAs[T any](c *Claims) (T, error) {
+	var v T
+	err := c.Decode(&v)
+	return v, err
+}

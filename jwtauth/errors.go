@@ -68,6 +68,9 @@ var (
 	// "Exp", "ſcope") of a claim name the library or a guard reads, which
 	// encoding/json in [Claims.Decode] would take for that claim.
 	ErrClaimName error = &classError{"jwtauth: claim name is a case variant of a name read", ErrInvalidToken}
+	// ErrRejected: Config.Validate refused the token with an error of no
+	// other class.
+	ErrRejected error = &classError{"jwtauth: token rejected by the application", ErrInvalidToken}
 	// ErrTokenRevoked: the [Store] reports the token revoked: logged out,
 	// its session ended or its subject logged out everywhere.
 	ErrTokenRevoked error = &classError{"jwtauth: token revoked", ErrInvalidToken}

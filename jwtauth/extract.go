@@ -18,12 +18,12 @@ func (m *Middleware) extract(r *http.Request) (token string, fromCookie bool, er
 	switch vals := r.Header["Authorization"]; len(vals) {
 	case 0:
 	case 1:
-		scheme, rest, _ := strings.Cut(vals[0], " ")
-		if strings.EqualFold(scheme, "Bearer") {
-			token = strings.TrimLeft(rest, " ")
-			if !isB64Token(token) {
-				return "", false, ErrMalformedHeader
-			}
+		token, err = BearerToken(vals[0])
+		switch {
+		case err == ErrMissingToken:
+			token = ""
+		case err != nil:
+			return "", false, err
 		}
 	default:
 		return "", false, ErrMultipleTokens
@@ -55,6 +55,25 @@ func (m *Middleware) extract(r *http.Request) (token string, fromCookie bool, er
 		return "", false, ErrMalformedHeader
 	}
 	return cookies[0].Value, true, nil
+}
+
+// BearerToken returns the token of an Authorization header value (RFC 6750
+// §2.1), for callers that are not HTTP handlers: gRPC metadata, a WebSocket
+// message, a queue's headers. The scheme is matched case-insensitively and
+// may be followed by one or more spaces; another scheme (Basic, say), or an
+// empty value, gives [ErrMissingToken]; a Bearer value that is not exactly
+// one b64token gives [ErrMalformedHeader]. Several header values are the
+// caller's to refuse, with [ErrMultipleTokens].
+func BearerToken(authorization string) (string, error) {
+	scheme, rest, _ := strings.Cut(authorization, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", ErrMissingToken
+	}
+	token := strings.TrimLeft(rest, " ")
+	if !isB64Token(token) {
+		return "", ErrMalformedHeader
+	}
+	return token, nil
 }
 
 // isB64Token reports whether s is an RFC 6750 b64token:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // Middleware verifies bearer tokens on HTTP requests. Make one with [New]; it
@@ -117,16 +118,35 @@ func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
 // and returns its claims. With a Store, a token that the store reports
 // revoked gives [ErrTokenRevoked], and a failing store [ErrStore].
 func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) {
+	if o := m.cfg.Observer; o != nil && m.issuers == nil {
+		start := time.Now()
+		c, hit, err := m.verifyAll(ctx, token)
+		if err == nil {
+			e := VerifiedEvent{Issuer: m.cfg.Issuer, CacheHit: hit, Duration: time.Since(start)}
+			if !hit {
+				e.Algorithm = c.alg
+			}
+			o.Verified(ctx, e)
+		}
+		return c, err
+	}
+	c, _, err := m.verifyAll(ctx, token)
+	return c, err
+}
+
+// verifyAll is Verify, reporting too whether the cache answered.
+func (m *Middleware) verifyAll(ctx context.Context, token string) (*Claims, bool, error) {
 	if m.issuers != nil {
 		sub, err := m.issuerOf(token)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return sub.Verify(ctx, token)
+		c, err := sub.Verify(ctx, token)
+		return c, false, err
 	}
-	c, err := m.verify(ctx, token)
+	c, hit, err := m.verify(ctx, token)
 	if err != nil {
-		return nil, err
+		return nil, hit, err
 	}
 	if m.store != nil && (c.id != "" || c.sid != "" || c.subject != "") {
 		revoked, err := m.store.Revoked(ctx, TokenRef{
@@ -134,13 +154,29 @@ func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) 
 			IssuedAt: c.IssuedAt(), Now: m.cfg.Now(),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrStore, err)
+			return nil, hit, fmt.Errorf("%w: %w", ErrStore, err)
 		}
 		if revoked {
-			return nil, ErrTokenRevoked
+			return nil, hit, ErrTokenRevoked
 		}
 	}
-	return c, nil
+	if v := m.cfg.Validate; v != nil {
+		if err := v(ctx, c); err != nil {
+			return nil, hit, classify(err)
+		}
+	}
+	return c, hit, nil
+}
+
+// classify keeps a Validate error of a known class as it is, and puts any
+// other in ErrRejected (401).
+func classify(err error) error {
+	for _, class := range []error{ErrInvalidToken, ErrInsufficientScope, ErrKeysUnavailable, ErrStore} {
+		if errors.Is(err, class) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrRejected, err)
 }
 
 // reason is the fixed text of the package error that err is or wraps: the
@@ -155,6 +191,19 @@ func reason(err error) string {
 	return "jwtauth: unclassified error"
 }
 
+// reasonOf is the package sentinel that err is or wraps, the most specific
+// one; ErrInvalidToken's class for none.
+func reasonOf(err error) error {
+	for _, e := range reasons {
+		if errors.Is(err, e) {
+			return e
+		}
+	}
+	return errUnclassified
+}
+
+var errUnclassified = errors.New("jwtauth: unclassified error")
+
 // reasons lists the package's errors, the most specific first.
 var reasons = []error{
 	ErrStore, ErrGuard, ErrKeysUnavailable, ErrCrossOrigin,
@@ -162,7 +211,7 @@ var reasons = []error{
 	ErrTokenMalformed, ErrTokenTooLarge, ErrUnsupportedHeader, ErrAlgorithm,
 	ErrUnknownKey, ErrSignature, ErrTokenExpired, ErrTokenNotYetValid,
 	ErrClaimType, ErrMissingClaim, ErrIssuer, ErrAudience, ErrTokenType,
-	ErrClaimName, ErrTokenRevoked, ErrInvalidToken,
+	ErrClaimName, ErrTokenRevoked, ErrRejected, ErrInvalidToken,
 	ErrNotFresh, ErrClaimValue, ErrMissingScope, ErrInsufficientScope,
 }
 
@@ -170,14 +219,21 @@ var reasons = []error{
 // when there is one. scope is the scope to name in an insufficient_scope
 // challenge.
 func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error, scope string) {
-	if l := m.cfg.Logger; l != nil {
+	if l, o := m.cfg.Logger, m.cfg.Observer; l != nil || o != nil {
 		p := problemFor(err)
-		level := slog.LevelInfo
-		if p.status >= 500 {
-			level = slog.LevelError
+		method := standardMethod(r.Method)
+		if l != nil {
+			level := slog.LevelInfo
+			if p.status >= 500 {
+				level = slog.LevelError
+			}
+			l.LogAttrs(r.Context(), level, "jwtauth: request rejected",
+				slog.Int("status", p.status), slog.String("reason", reason(err)),
+				slog.String("method", method), slog.String("pattern", r.Pattern))
 		}
-		l.LogAttrs(r.Context(), level, "jwtauth: request rejected",
-			slog.Int("status", p.status), slog.String("reason", reason(err)))
+		if o != nil {
+			o.Rejected(r.Context(), RejectedEvent{Reason: reasonOf(err), Status: p.status, Method: method, Pattern: r.Pattern})
+		}
 	}
 	if h := m.cfg.ErrorHandler; h != nil {
 		h(w, r, err)

@@ -75,6 +75,10 @@ type RemoteOptions struct {
 	// Logger receives a record for each failed fetch and each key skipped.
 	// Default: nothing is logged.
 	Logger *slog.Logger
+
+	// Observer, when set, is told of every fetch of the key set
+	// (Observer.KeysFetched). Default: none.
+	Observer Observer
 }
 
 // RemoteKeys is Keys fetched from a JSON Web Key Set URL and kept fresh in
@@ -286,30 +290,46 @@ type fetchClient struct{ r *RemoteKeys }
 func (c fetchClient) Do(req *http.Request) (*http.Response, error) {
 	r := c.r
 	r.fetches.Add(1)
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(req.Context(), r.opts.FetchTimeout)
 	res, err := r.opts.Client.Do(req.WithContext(ctx))
 	if err != nil {
 		cancel()
 		r.noteFetch(err)
+		r.observe(ctx, err, start)
 		return nil, err
 	}
+	var status error
 	if res.StatusCode == http.StatusOK {
 		r.lastOK.Store(time.Now().UnixNano())
+	} else {
+		status = fmt.Errorf("jwtauth: JWKS endpoint answered status %d", res.StatusCode)
 	}
-	res.Body = &cancelBody{ReadCloser: res.Body, cancel: cancel}
+	res.Body = &cancelBody{ReadCloser: res.Body, done: func() {
+		r.observe(ctx, status, start)
+		cancel()
+	}}
 	r.noteFetch(nil)
 	return res, nil
 }
 
-// cancelBody ends a fetch's context once its body is closed.
+// observe tells the Observer of a fetch that ended.
+func (r *RemoteKeys) observe(ctx context.Context, err error, start time.Time) {
+	if o := r.opts.Observer; o != nil {
+		o.KeysFetched(ctx, KeysFetchedEvent{URL: r.url, Err: err, Duration: time.Since(start)})
+	}
+}
+
+// cancelBody ends a fetch once its body is closed.
 type cancelBody struct {
 	io.ReadCloser
-	cancel context.CancelFunc
+	done func()
+	once sync.Once
 }
 
 func (b *cancelBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel()
+	b.once.Do(b.done)
 	return err
 }
 

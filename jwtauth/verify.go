@@ -48,26 +48,26 @@ type header struct {
 	hasAlg        bool
 }
 
-func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) {
+func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, error) {
 	if len(token) > m.cfg.MaxTokenSize {
-		return nil, ErrTokenTooLarge
+		return nil, false, ErrTokenTooLarge
 	}
 	if m.cache != nil {
 		if e := m.cache.get(token); e != nil {
 			c, err := m.cached(ctx, e)
 			if err == nil {
-				return c, nil
+				return c, true, nil
 			}
 			m.cache.remove(token)
 			if err != errStaleKey {
-				return nil, err
+				return nil, true, err
 			}
 			// The key changed since: verify afresh.
 		}
 	}
 	h64, p64, _, ok := splitCompact(token)
 	if !ok {
-		return nil, ErrTokenMalformed
+		return nil, false, ErrTokenMalformed
 	}
 
 	// One copy of the token, pooled: the signing input must be []byte, and
@@ -81,23 +81,23 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) 
 
 	hdrJSON, ok := decodeSegment(sc.header[:], hseg)
 	if !ok {
-		return nil, ErrTokenMalformed
+		return nil, false, ErrTokenMalformed
 	}
 	hdr, err := parseHeader(hdrJSON)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if m.cfg.Type != "" {
 		if !sameType(string(hdr.typ), m.cfg.Type) {
-			return nil, ErrTokenType
+			return nil, false, ErrTokenType
 		}
 	} else if sameType(string(hdr.typ), RefreshTokenType) {
-		return nil, ErrTokenType
+		return nil, false, ErrTokenType
 	}
 
 	set, err := m.cfg.Keys.keySet(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	k, err := set.find(string(hdr.alg), hdr.kid)
 	if err == ErrUnknownKey || (err == ErrAlgorithm && asymmetric(hdr.alg)) {
@@ -112,22 +112,22 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) 
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 
 	sig, ok := decodeSegment(sc.sig[:], sseg)
 	if !ok {
-		return nil, ErrTokenMalformed
+		return nil, false, ErrTokenMalformed
 	}
 	if err := k.verify(input, sig); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 
 	payload, ok := decodeSegment(sc.payload[:], pseg)
 	if !ok {
-		return nil, ErrTokenMalformed
+		return nil, false, ErrTokenMalformed
 	}
-	c := &Claims{mw: m}
+	c := &Claims{mw: m, alg: k.alg}
 	switch {
 	case string(hdr.typ) == "JWT": // nearly every token: no allocation
 		c.typ = "JWT"
@@ -138,15 +138,15 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, error) 
 		c.kid = string(hdr.kid)
 	}
 	if err := m.readClaims(c, payload); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := m.checkClaims(c); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if m.cache != nil {
 		m.cache.put(token, c, k)
 	}
-	return c, nil
+	return c, false, nil
 }
 
 // errStaleKey: a cached token's key is no longer the one its kid and alg
