@@ -86,6 +86,10 @@ type Config struct {
 	// current ones. It runs under the caller's context.
 	OnRefresh func(ctx context.Context, s *Session) (claims map[string]any, err error)
 
+	// Observer, when set, is told of every session operation (see
+	// [Observer]). Default: none, at no cost.
+	Observer Observer
+
 	// Now returns the current time, for tests. Default time.Now. It is the
 	// clock of the Store too: every deadline the Issuer records is measured
 	// by it.

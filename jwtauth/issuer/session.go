@@ -91,6 +91,16 @@ func clean(s string) string {
 // When the subject already has MaxSessionsPerSubject sessions, its oldest
 // ends. A store with no room fails with [ErrStoreFull] (answer 503).
 func (i *Issuer) Login(ctx context.Context, subject string, claims map[string]any, opts ...LoginOption) (*Tokens, error) {
+	if i.cfg.Observer == nil {
+		return i.login(ctx, subject, claims, opts...)
+	}
+	start := time.Now()
+	t, err := i.login(ctx, subject, claims, opts...)
+	i.observe(ctx, EventLogin, start, err)
+	return t, err
+}
+
+func (i *Issuer) login(ctx context.Context, subject string, claims map[string]any, opts ...LoginOption) (*Tokens, error) {
 	if err := checkSubject(subject); err != nil {
 		return nil, err
 	}
@@ -162,6 +172,16 @@ func (i *Issuer) tokens(s *Session, now time.Time, fresh bool) (*Tokens, error) 
 // the login. The new access token is not fresh. Errors about the token
 // match jwtauth.ErrInvalidToken; store failures wrap jwtauth.ErrStore.
 func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	if i.cfg.Observer == nil {
+		return i.refresh(ctx, refreshToken)
+	}
+	start := time.Now()
+	t, err := i.refresh(ctx, refreshToken)
+	i.observe(ctx, EventRefresh, start, err)
+	return t, err
+}
+
+func (i *Issuer) refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	c, err := i.refreshMW.Verify(ctx, refreshToken)
 	if err != nil {
 		return nil, err
@@ -244,6 +264,16 @@ func generation(c *jwtauth.Claims) (uint64, bool) {
 // neither, or from another issuer, gives [ErrNotRevocable]; a store failure
 // an error wrapping jwtauth.ErrStore. A session already ended is success.
 func (i *Issuer) Logout(ctx context.Context, c *jwtauth.Claims) error {
+	if i.cfg.Observer == nil {
+		return i.logout(ctx, c)
+	}
+	start := time.Now()
+	err := i.logout(ctx, c)
+	i.observe(ctx, EventLogout, start, err)
+	return err
+}
+
+func (i *Issuer) logout(ctx context.Context, c *jwtauth.Claims) error {
 	if c == nil {
 		return jwtauth.ErrMissingToken
 	}
@@ -289,6 +319,13 @@ func (i *Issuer) RevokeSessionOf(ctx context.Context, subject, id string) error 
 }
 
 func (i *Issuer) endSession(ctx context.Context, id, subject string) error {
+	start := time.Now()
+	err := i.endSessionNow(ctx, id, subject)
+	i.observe(ctx, EventRevokeSession, start, err)
+	return err
+}
+
+func (i *Issuer) endSessionNow(ctx context.Context, id, subject string) error {
 	ended, err := i.store.EndSession(ctx, id, subject, i.cfg.Now())
 	if err != nil {
 		return storeError(err)
@@ -305,6 +342,16 @@ func (i *Issuer) endSession(ctx context.Context, id, subject string) error {
 // a sessionless token issued in the same second fails too). A Login after
 // it starts a new session as usual.
 func (i *Issuer) RevokeSubject(ctx context.Context, subject string) error {
+	if i.cfg.Observer == nil {
+		return i.revokeSubject(ctx, subject)
+	}
+	start := time.Now()
+	err := i.revokeSubject(ctx, subject)
+	i.observe(ctx, EventRevokeSubject, start, err)
+	return err
+}
+
+func (i *Issuer) revokeSubject(ctx context.Context, subject string) error {
 	if err := checkSubject(subject); err != nil {
 		return err
 	}
