@@ -61,3 +61,8 @@ func (c *clock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
+
+// issuerConfigES is an issuer configuration signing with ES256.
+func issuerConfigES() issuer.Config {
+	return issuer.Config{Key: issuer.SigningKey{Algorithm: "ES256", Key: signers()["ES256"]}}
+}
