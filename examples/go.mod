@@ -6,6 +6,7 @@ require (
 	github.com/authkit-go/authkit v0.0.0
 	github.com/authkit-go/authkit/jwtauth/redisstore v0.0.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/coder/websocket v1.8.15
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/labstack/echo/v4 v4.16.0
