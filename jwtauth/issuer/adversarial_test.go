@@ -241,3 +241,23 @@ func tamper(t *testing.T, tok, edit string) string {
 	parts := strings.Split(tok, ".")
 	return parts[0] + "." + jwtB64.EncodeToString([]byte("{"+strings.Join(members, ",")+"}")) + "." + parts[2]
 }
+
+// A LoginOption can set only the client's device and address: the subject,
+// claims and lifetimes Login checked stay as checked. (It was a
+// func(*Session), which could replace the claims with {"sub":"admin"}.)
+func TestLoginOptionsSetOnlyTheClient(t *testing.T) {
+	iss := newIssuer(t, issuer.Config{})
+	tokens, err := iss.Login(t.Context(), "alice", map[string]any{"role": "user"},
+		issuer.WithDevice("phone"), nil, issuer.WithAddress("192.0.2.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := decodePayload(t, tokens.AccessToken)
+	if string(p["sub"]) != `"alice"` || string(p["role"]) != `"user"` {
+		t.Fatalf("payload %v", p)
+	}
+	list, _ := iss.Sessions(t.Context(), "alice")
+	if len(list) != 1 || list[0].Device != "phone" || list[0].Address != "192.0.2.1" {
+		t.Fatalf("sessions %+v", list)
+	}
+}

@@ -46,8 +46,13 @@ func WriteTokens(w http.ResponseWriter, t *Tokens) {
 	w.Write(append(body, '\n'))
 }
 
-// LoginOption sets what Login records of the client in the session.
-type LoginOption func(*Session)
+// LoginOption sets what Login records of the client in the session. Make
+// one with [WithDevice] or [WithAddress]; an option can set nothing else.
+type LoginOption func(*client)
+
+// client is what LoginOptions may set: never the subject, the claims or the
+// lifetimes, which Login has checked.
+type client struct{ device, address string }
 
 // maxClientText bounds Device and Address, which come from the request.
 const maxClientText = 200
@@ -56,13 +61,13 @@ const maxClientText = 200
 // its User-Agent, for a "your devices" page. It is cut to 200 bytes and
 // cleaned of control characters and invalid UTF-8.
 func WithDevice(label string) LoginOption {
-	return func(s *Session) { s.Device = clean(label) }
+	return func(c *client) { c.device = clean(label) }
 }
 
 // WithAddress records the client's address in the session, cleaned as
 // [WithDevice] cleans.
 func WithAddress(addr string) LoginOption {
-	return func(s *Session) { s.Address = clean(addr) }
+	return func(c *client) { c.address = clean(addr) }
 }
 
 func clean(s string) string {
@@ -114,9 +119,13 @@ func (i *Issuer) login(ctx context.Context, subject string, claims map[string]an
 		Deadline: now.Add(i.cfg.MaxSessionAge), Generation: 1, Claims: raw,
 	}
 	s.Expires = minTime(now.Add(i.cfg.RefreshTTL), s.Deadline)
+	var cl client
 	for _, o := range opts {
-		o(s)
+		if o != nil {
+			o(&cl)
+		}
 	}
+	s.Device, s.Address = cl.device, cl.address
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
