@@ -26,6 +26,9 @@
 //	POST /auth/logout    Bearer → 204; that access token and its session stop working
 //	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
 //
+// A session store with no room for another login gives 503 with Retry-After
+// (logouts always work); a failing one 500.
+//
 // The table is users(id, username UNIQUE, email, password_hash, created_at),
 // created or migrated at start; a table of the FastAPI recipe's shape gains
 // created_at. Usernames (3 to 32 letters, digits, '_', '.', '-') are unique
@@ -64,12 +67,14 @@
 // no audience is set. Refresh tokens carry typ refresh+jwt and are never
 // accepted as access tokens.
 //
-// Revocations, used refresh tokens and the throttle's counters live in
-// memory, for one process. Run several instances behind a load balancer with
-// the same JWT_SECRET, the same database and -redis-addr host:port
-// (REDIS_PASSWORD if Redis wants one): they then share them, so a logout or a
-// refresh on one holds on all, and failures on one count on all (no free
-// guesses per instance). While Redis is unreachable, requests with tokens
+// Sessions, revocations and the throttle's counters live in memory, for one
+// process. Run several instances behind a load balancer with the same
+// JWT_SECRET, the same database and -redis-addr host:port (REDIS_PASSWORD if
+// Redis wants one): they then share them, so a login on one refreshes on
+// another, a logout on one holds on all, and failures on one count on all
+// (no free guesses per instance). Their refresh tokens are signed with
+// JWT_REFRESH_SECRET, or when it is unset a secret derived from JWT_SECRET,
+// the same on every instance. While Redis is unreachable, requests with tokens
 // fail with 500 rather than let a revoked token through, and logins and
 // refreshes with 503 rather than go unthrottled.
 //

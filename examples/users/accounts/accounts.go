@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 	"github.com/authkit-go/authkit/password"
 	"github.com/authkit-go/authkit/throttle"
 )
@@ -46,11 +47,17 @@ type Config struct {
 	// AccessTTL is the lifetime of access tokens. Default 15 minutes.
 	AccessTTL time.Duration
 
-	// Store keeps revoked tokens and used refresh tokens. Default: in
-	// memory, for one process. Instances that serve the same users share
-	// one, a redisstore.Store of the same Redis (see Run's -redis-addr), so
-	// that a logout or a refresh on one holds on all of them.
-	Store jwtauth.Store
+	// Store keeps the sessions and revocations. Default: an
+	// issuer.MemoryStore, for one process. Instances that serve the same
+	// users share one, a redisstore.Store of the same Redis (see Run's
+	// -redis-addr), so that a login, a refresh or a logout on one holds on
+	// all of them.
+	Store issuer.Store
+
+	// RefreshSecret is the secret of refresh tokens: at least 32 bytes,
+	// not Secret. Default: one the issuer derives from Secret. Instances
+	// that share sessions need the same one; Run sets it for -redis-addr.
+	RefreshSecret []byte
 
 	// Hasher hashes and verifies passwords. Default: the zero Hasher
 	// (argon2id, OWASP parameters, GOMAXPROCS computations at once).
@@ -99,7 +106,7 @@ type Config struct {
 type server struct {
 	cfg    Config
 	db     *sql.DB
-	issuer *jwtauth.Issuer
+	issuer *issuer.Issuer
 	hasher *password.Hasher
 	log    *slog.Logger
 }
@@ -158,34 +165,35 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = throttle.ClientIP
 	}
-	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
-		Key:   jwtauth.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
-		TTL:   cfg.AccessTTL,
-		Store: cfg.Store,
-		Now:   cfg.Now,
+	s := &server{
+		cfg:    cfg,
+		db:     cfg.DB,
+		hasher: cfg.Hasher,
+		log:    cfg.Logger,
+	}
+	iss, err := issuer.New(issuer.Config{
+		Key:           issuer.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
+		TTL:           cfg.AccessTTL,
+		RefreshSecret: cfg.RefreshSecret,
+		Store:         cfg.Store,
+		Now:           cfg.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("accounts: secret: %w", err)
 	}
+	s.issuer = iss
 	// issuer.Keys() verifies the issuer's tokens and, for a token without a
 	// kid (the FastAPI recipe's), uses the one HS256 key it holds: the same
 	// secret. It also brings the issuer's revocation store, so a logout
 	// takes effect here. No audience: see the README's interop note.
 	mw, err := jwtauth.New(jwtauth.Config{
-		Keys:    issuer.Keys(),
+		Keys:    iss.Keys(),
 		Exclude: []string{"/auth/register", "/auth/token", "/auth/refresh"},
 		Logger:  cfg.Logger,
 		Now:     cfg.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("accounts: secret: %w", err)
-	}
-	s := &server{
-		cfg:    cfg,
-		db:     cfg.DB,
-		issuer: issuer,
-		hasher: cfg.Hasher,
-		log:    cfg.Logger,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /auth/register", s.register)
@@ -326,12 +334,15 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The subject is the name as registered, whatever case the login used.
-	tokens, err := s.issuer.Login(r.Context(), name, nil)
+	// The session records the client's User-Agent and address
+	// (issuer.Session's Device and Address).
+	tokens, err := s.issuer.Login(r.Context(), name, nil,
+		issuer.WithDevice(r.UserAgent()), issuer.WithAddress(client))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.issuerError(w, r, err)
 		return
 	}
-	jwtauth.WriteTokens(w, tokens)
+	issuer.WriteTokens(w, tokens)
 }
 
 // rejectLogin answers a failed login: 503 when no hashing slot was free in
@@ -376,18 +387,18 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
-	case errors.Is(err, jwtauth.ErrRefreshReused):
+	case errors.Is(err, issuer.ErrRefreshReused):
 		s.log.Warn("users: refresh token reused; session revoked")
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token was already used; its session is revoked, log in again")
 	case errors.Is(err, jwtauth.ErrInvalidToken):
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token is invalid, expired or revoked")
 	case err != nil:
-		s.serverError(w, r, err)
+		s.issuerError(w, r, err)
 	default:
 		if err := s.cfg.Refreshes.Success(r.Context(), session, client); err != nil {
 			s.log.ErrorContext(r.Context(), "users: refresh throttle", "err", err)
 		}
-		jwtauth.WriteTokens(w, tokens)
+		issuer.WriteTokens(w, tokens)
 	}
 }
 
@@ -425,14 +436,14 @@ func sessionOf(refreshToken string) string {
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	claims, _ := jwtauth.FromContext(r.Context())
 	switch err := s.issuer.Logout(r.Context(), claims); {
-	case errors.Is(err, jwtauth.ErrNotRevocable):
+	case errors.Is(err, issuer.ErrNotRevocable):
 		// A token minted elsewhere (the FastAPI recipe's has only sub and
 		// exp) has nothing to revoke it by. Say so, rather than answer 204
 		// and leave it working.
 		writeError(w, http.StatusBadRequest, "invalid_request", "this token has no jti or sid and cannot be revoked; it stays valid until it expires")
 		return
 	case err != nil:
-		s.serverError(w, r, err)
+		s.issuerError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -482,6 +493,25 @@ func (s *server) hashError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.serverError(w, r, err)
+}
+
+// issuerError answers an error of the issuer that is not about the
+// request: 503 with Retry-After when the session store has no room for
+// another session (a login can succeed later; revocations never need
+// room), 500 when the store failed, or for anything else. The response text
+// is fixed; the error goes to the log only.
+func (s *server) issuerError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, issuer.ErrStoreFull):
+		s.log.WarnContext(r.Context(), "users: session store full", "route", r.Pattern)
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "no room for another session now; retry later")
+	case errors.Is(err, jwtauth.ErrStore):
+		s.log.ErrorContext(r.Context(), "users: session store failed", "method", r.Method, "route", r.Pattern, "err", err)
+		writeError(w, http.StatusInternalServerError, "server_error", "internal error")
+	default:
+		s.serverError(w, r, err)
+	}
 }
 
 // serverError logs err, which never holds a password or a token, and
