@@ -1,6 +1,7 @@
 // Command users is the register-and-login recipe of the FastAPI JWT tutorials,
 // on authkit: accounts in SQLite (pure Go, no cgo), passwords hashed with
-// argon2id, the OAuth 2.0 password grant, rotating refresh tokens, logout.
+// argon2id, the OAuth 2.0 password grant, rotating refresh tokens, logout,
+// and deleting one's account.
 //
 //	go -C examples run ./users                      # http://localhost:8000, users.db
 //	JWT_SECRET=… go -C examples run ./users -addr localhost:9000 -db /var/lib/app/users.db
@@ -26,6 +27,15 @@
 //	POST /auth/logout    Bearer → 204; that access token and its session stop working
 //	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
 //
+// The account's own routes take an access token from a login here (any
+// other gets 403 insufficient_scope):
+//
+//	DELETE /auth/account        → 204 the account deleted, all its sessions ended
+//
+// Deleting the account needs a fresh token, one from the password grant
+// rather than a refresh (403 insufficient_scope otherwise), so that a stolen
+// refresh token cannot do it.
+//
 // A session store with no room for another login gives 503 with Retry-After
 // (logouts always work); a failing one 500.
 //
@@ -33,11 +43,19 @@
 // created or migrated at start; a table of the FastAPI recipe's shape gains
 // created_at. Usernames (3 to 32 letters, digits, '_', '.', '-') are unique
 // whatever their case, by a UNIQUE index on lower(username): "Ada" and
-// "ada" are one account, which logs in by either spelling, keeps the one it
-// registered with, and is the sub of its tokens; registering "ADA" after
-// "ada" is 409. A database holding names that differ only in case is
-// refused at start until they are renamed. Passwords stored as bcrypt (passlib) or with older argon2
+// "ada" are one account, which logs in by either spelling and keeps the one
+// it registered with; registering "ADA" after "ada" is 409. A database
+// holding names that differ only in case is refused at start until they are
+// renamed. Passwords stored as bcrypt (passlib) or with older argon2
 // parameters are rehashed with argon2id at the next successful login.
+//
+// The sub of an account's tokens is its id, as a decimal string, and its
+// username is their "name" claim. Ids are AUTOINCREMENT, never given twice
+// (a table from before is rebuilt so at start), so a session never passes
+// to a new account that took a deleted one's name. At every refresh the
+// account is read again: a deleted account's session ends, and a changed
+// name shows in the new tokens; while the database cannot be read, refreshes
+// fail with 503 and sessions stay as they were.
 //
 // Every credential endpoint is throttled by package throttle, which counts
 // failures, not attempts. A wrong password or an unknown username counts

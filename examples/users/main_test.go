@@ -449,15 +449,24 @@ func TestFastAPIInterop(t *testing.T) {
 	// Our tokens verify where only the secret is known, as PyJWT's
 	// jwt.decode(token, SECRET_KEY, algorithms=["HS256"]) does; our refresh
 	// tokens do not pass for access tokens there either.
-	wantStatus(t, "register", s.register(t, "alice", "alice's password", "alice@example.com"), 201, "")
+	r = s.register(t, "alice", "alice's password", "alice@example.com")
+	wantStatus(t, "register", r, 201, "")
+	var u accounts.User
+	if err := json.Unmarshal([]byte(r.body), &u); err != nil {
+		t.Fatal(err)
+	}
 	tk := pair(t, s.token(t, "alice", "alice's password"))
 	plain, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC(secret)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Our sub is the account's id; the username is the name claim.
 	c, err := plain.Verify(t.Context(), tk.AccessToken)
-	if err != nil || c.Subject() != "alice" || len(c.Audience()) != 0 {
-		t.Fatalf("our access token with the bare secret: %v", err)
+	if err != nil || c.Subject() != strconv.FormatInt(u.ID, 10) || len(c.Audience()) != 0 {
+		t.Fatalf("our access token with the bare secret: %v, sub %q, want %d", err, c.Subject(), u.ID)
+	}
+	if name, _ := c.Value("name"); string(name) != `"alice"` {
+		t.Errorf("name claim %s, want \"alice\"", name)
 	}
 	if _, err := plain.Verify(t.Context(), tk.RefreshToken); err == nil {
 		t.Error("our refresh token passes as an access token")
@@ -502,7 +511,7 @@ func TestLegacyBcryptUpgrade(t *testing.T) {
 	var version int
 	s.DB.QueryRow(`PRAGMA user_version`).Scan(&version)
 	var createdAt string
-	if err := s.DB.QueryRow(`SELECT created_at FROM users WHERE username = 'johndoe'`).Scan(&createdAt); err != nil || version != 2 {
+	if err := s.DB.QueryRow(`SELECT created_at FROM users WHERE username = 'johndoe'`).Scan(&createdAt); err != nil || version != 3 {
 		t.Fatalf("migration: user_version %d, created_at: %v", version, err)
 	}
 

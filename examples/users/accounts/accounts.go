@@ -1,16 +1,21 @@
 // Package accounts is the users example: registration and login against a
 // SQLite table of accounts, with the OAuth 2.0 password grant, rotating
-// refresh tokens, logout, and a protected route. It is a package so that the
-// load generator (examples/load) can start the very same server in-process;
-// the command is examples/users.
+// refresh tokens, logout, deleting one's account, and a protected route. It
+// is a package so that the load generator (examples/load) can start the very
+// same server in-process; the command is examples/users.
 //
 // Routes:
 //
-//	POST /auth/register  JSON {"username","password","email"} → 201 the user; 409 taken
-//	POST /auth/token     form username, password (grant_type=password) → 200 tokens; 401; 429
-//	POST /auth/refresh   JSON {"refresh_token"} → 200 a new pair; 401 (a reused one revokes its session); 429
-//	POST /auth/logout    Bearer → 204; the token and its session stop working
-//	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
+//	POST   /auth/register      JSON {"username","password","email"} → 201 the user; 409 taken
+//	POST   /auth/token         form username, password (grant_type=password) → 200 tokens; 401; 429
+//	POST   /auth/refresh       JSON {"refresh_token"} → 200 a new pair; 401 (a reused one revokes its session); 429
+//	POST   /auth/logout        Bearer → 204; the token and its session stop working
+//	DELETE /auth/account       Bearer, fresh → 204; the account is deleted and all its sessions end
+//	GET    /secure-data        Bearer → 200 {"message","status":"Authorized"}
+//
+// The sub of the tokens is the account's id, which is never given to
+// another account, not its username: a session outlives neither its account
+// nor a deletion followed by a new registration of the same name.
 package accounts
 
 import (
@@ -22,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,6 +182,7 @@ func New(cfg Config) (http.Handler, error) {
 		TTL:           cfg.AccessTTL,
 		RefreshSecret: cfg.RefreshSecret,
 		Store:         cfg.Store,
+		OnRefresh:     s.onRefresh,
 		Now:           cfg.Now,
 	})
 	if err != nil {
@@ -200,6 +207,10 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /auth/token", s.token)
 	mux.HandleFunc("POST /auth/refresh", s.refresh)
 	mux.HandleFunc("POST /auth/logout", s.logout)
+	// Deleting the account needs a token from a login, not a refresh (403
+	// insufficient_scope otherwise): whoever stole a refresh token cannot
+	// delete it.
+	mux.Handle("DELETE /auth/account", jwtauth.RequireFresh()(http.HandlerFunc(s.deleteAccount)))
 	mux.HandleFunc("GET /secure-data", s.secureData)
 	return headers(mw.Handler(mux)), nil
 }
@@ -333,10 +344,12 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 			s.log.Info("users: password hash upgraded", "user_id", id)
 		}
 	}
-	// The subject is the name as registered, whatever case the login used.
-	// The session records the client's User-Agent and address
-	// (issuer.Session's Device and Address).
-	tokens, err := s.issuer.Login(r.Context(), name, nil,
+	// The subject is the account's id, which no other account will ever
+	// have; the name as registered, whatever case the login used, is a
+	// private claim that OnRefresh keeps up to date. The session records
+	// the client's User-Agent and address (issuer.Session's Device and
+	// Address).
+	tokens, err := s.issuer.Login(r.Context(), strconv.FormatInt(id, 10), map[string]any{"name": name},
 		issuer.WithDevice(r.UserAgent()), issuer.WithAddress(client))
 	if err != nil {
 		s.issuerError(w, r, err)
@@ -361,7 +374,8 @@ func (s *server) rejectLogin(w http.ResponseWriter, r *http.Request, account, cl
 
 // refresh exchanges a refresh token for a new pair. A refresh token works
 // once: presenting it again revokes its whole session (every access and
-// refresh token of the same login).
+// refresh token of the same login). The session of a deleted account ends
+// at its next refresh (see onRefresh).
 func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		RefreshToken string `json:"refresh_token"`
@@ -390,8 +404,17 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, issuer.ErrRefreshReused):
 		s.log.Warn("users: refresh token reused; session revoked")
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token was already used; its session is revoked, log in again")
+	case errors.Is(err, issuer.ErrSessionDenied):
+		s.log.Info("users: refresh for a deleted account; session ended")
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token is invalid, expired or revoked")
 	case errors.Is(err, jwtauth.ErrInvalidToken):
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token is invalid, expired or revoked")
+	case errors.Is(err, errAccountsUnavailable):
+		// The accounts could not be read: the session is left as it was,
+		// and the same refresh token works once the database answers.
+		s.log.ErrorContext(r.Context(), "users: refresh: accounts unavailable", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the server cannot check this account now; retry shortly")
 	case err != nil:
 		s.issuerError(w, r, err)
 	default:
@@ -453,9 +476,21 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 func (s *server) secureData(w http.ResponseWriter, r *http.Request) {
 	claims, _ := jwtauth.FromContext(r.Context())
 	writeJSON(w, http.StatusOK, map[string]string{
-		"message": "Hello " + claims.Subject() + ", this is secure data",
+		"message": "Hello " + displayName(claims) + ", this is secure data",
 		"status":  "Authorized",
 	})
+}
+
+// displayName returns the username a token is for: its "name" claim, or for
+// a token of the FastAPI recipe, whose sub is the username, its sub.
+func displayName(c *jwtauth.Claims) string {
+	var v struct {
+		Name string `json:"name"`
+	}
+	if err := c.Decode(&v); err == nil && v.Name != "" {
+		return v.Name
+	}
+	return c.Subject()
 }
 
 // allow asks lim whether account may be tried from client now. When not, it
