@@ -17,6 +17,83 @@ func TestSessionAttacks(t *testing.T) {
 		attack func(t *testing.T, s *testServer, cfg accounts.Config)
 	}{
 		{
+			// One account logs in again and again: it keeps at most
+			// MaxSessionsPerSubject sessions (its oldest end), and another
+			// user's logout still works.
+			name: "login flood",
+			cfg:  accounts.Config{MaxSessionsPerSubject: 5, Store: issuer.NewMemoryStore(64)},
+			attack: func(t *testing.T, s *testServer, cfg accounts.Config) {
+				s.registerID(t, "mallory", "mallory's password")
+				s.registerID(t, "bob", "bob's password")
+				bobs := pair(t, s.token(t, "bob", "bob's password"))
+				var all []tokens
+				for range 200 {
+					all = append(all, pair(t, s.token(t, "mallory", "mallory's password")))
+				}
+				last := all[len(all)-1]
+				list := s.listSessions(t, last.AccessToken)
+				if len(list) != 5 {
+					t.Errorf("mallory has %d sessions listed, want 5", len(list))
+				}
+				for i, x := range list {
+					if x.ID != sid(t, all[len(all)-5+i].AccessToken) {
+						t.Errorf("session %d is not one of the 5 newest", i)
+					}
+				}
+				s.wantSessionDead(t, "mallory's first session", all[0])
+				if n := cfg.Store.(*issuer.MemoryStore).Len(); n > 5+1+2 {
+					t.Errorf("the store holds %d records after the flood", n)
+				}
+				wantStatus(t, "bob's logout", s.logout(t, bobs.AccessToken), http.StatusNoContent, "")
+				s.wantSessionDead(t, "bob's session after his logout", bobs)
+				pair(t, s.token(t, "bob", "bob's password"))
+			},
+		},
+		{
+			// One account refreshes 1,000 times, each with the newest
+			// token: the store holds as many records as before, and
+			// another user's logout works and holds.
+			name: "refresh flood",
+			cfg:  accounts.Config{Store: issuer.NewMemoryStore(0)},
+			attack: func(t *testing.T, s *testServer, cfg accounts.Config) {
+				store := cfg.Store.(*issuer.MemoryStore)
+				s.registerID(t, "mallory", "mallory's password")
+				s.registerID(t, "bob", "bob's password")
+				bobs := pair(t, s.token(t, "bob", "bob's password"))
+				tk := pair(t, s.token(t, "mallory", "mallory's password"))
+				before := store.Len()
+				for i := range 1000 {
+					r := s.refresh(t, tk.RefreshToken)
+					if r.status != http.StatusOK {
+						t.Fatalf("refresh %d: %d %s", i, r.status, r.body)
+					}
+					tk = pair(t, r)
+				}
+				if after := store.Len(); after != before {
+					t.Errorf("store records: %d before the flood, %d after", before, after)
+				}
+				wantStatus(t, "mallory's newest token", s.secureData(t, tk.AccessToken), http.StatusOK, "")
+				wantStatus(t, "bob's logout", s.logout(t, bobs.AccessToken), http.StatusNoContent, "")
+				s.wantSessionDead(t, "bob's session after his logout", bobs)
+			},
+		},
+		{
+			// Mallory names bob's session: no such session of hers.
+			name: "ending another account's session",
+			attack: func(t *testing.T, s *testServer, _ accounts.Config) {
+				s.registerID(t, "mallory", "mallory's password")
+				s.registerID(t, "bob", "bob's password")
+				bobs := pair(t, s.token(t, "bob", "bob's password"))
+				mal := pair(t, s.token(t, "mallory", "mallory's password"))
+				wantStatus(t, "DELETE bob's session", s.endSession(t, mal.AccessToken, sid(t, bobs.AccessToken)), http.StatusNotFound, "not_found")
+				if list := s.listSessions(t, mal.AccessToken); len(list) != 1 || list[0].ID == sid(t, bobs.AccessToken) {
+					t.Errorf("mallory's list: %+v", list)
+				}
+				s.wantHello(t, "bob after the attempt", bobs.AccessToken, "bob")
+				pair(t, s.refresh(t, bobs.RefreshToken))
+			},
+		},
+		{
 			// A token minted with the secret but without a session (as
 			// the FastAPI recipe's, whose sub is a username) whose sub
 			// reads as bob's id manages none of bob's sessions.
@@ -33,7 +110,10 @@ func TestSessionAttacks(t *testing.T) {
 					t.Fatal(err)
 				}
 				for name, r := range map[string]response{
-					"delete": s.deleteAccount(t, forged),
+					"sessions":   s.sessions(t, forged),
+					"end":        s.endSession(t, forged, sid(t, bobs.AccessToken)),
+					"logout-all": s.logoutAll(t, forged),
+					"delete":     s.deleteAccount(t, forged),
 				} {
 					wantStatus(t, name, r, http.StatusForbidden, "insufficient_scope")
 				}
@@ -62,6 +142,9 @@ func TestSessionAttacks(t *testing.T) {
 				wantStatus(t, "the old password", s.token(t, "alice", "alice's password"), http.StatusUnauthorized, "invalid_grant")
 				tk := pair(t, s.token(t, "alice", "a new alice's password"))
 				s.wantHello(t, "the new alice", tk.AccessToken, "alice")
+				if list := s.listSessions(t, tk.AccessToken); len(list) != 1 {
+					t.Errorf("the new alice's sessions: %+v", list)
+				}
 			},
 		},
 		{

@@ -1,7 +1,7 @@
 // Command users is the register-and-login recipe of the FastAPI JWT tutorials,
 // on authkit: accounts in SQLite (pure Go, no cgo), passwords hashed with
 // argon2id, the OAuth 2.0 password grant, rotating refresh tokens, logout,
-// and deleting one's account.
+// and the sessions of an account: listing them, ending one or all.
 //
 //	go -C examples run ./users                      # http://localhost:8000, users.db
 //	JWT_SECRET=… go -C examples run ./users -addr localhost:9000 -db /var/lib/app/users.db
@@ -30,6 +30,12 @@
 // The account's own routes take an access token from a login here (any
 // other gets 403 insufficient_scope):
 //
+//	GET    /auth/sessions       → 200 [{"id","created","refreshed","expires","device","address","current"}]:
+//	                              the account's live sessions (each login is one, which its
+//	                              refreshes continue); device is the login's User-Agent, address
+//	                              its client, current marks the session of the request's token
+//	DELETE /auth/sessions/{id}  → 204 that session ended; 404 the caller has no such live session
+//	POST   /auth/logout-all     → 204 every session and token of the account ended, this one too
 //	DELETE /auth/account        → 204 the account deleted, all its sessions ended
 //
 // Deleting the account needs a fresh token, one from the password grant

@@ -110,6 +110,7 @@ func TestStoreErrors(t *testing.T) {
 			"refresh": s.refresh(t, tk.RefreshToken),
 			// A protected route: the middleware fails closed.
 			"secure-data": s.secureData(t, tk.AccessToken),
+			"sessions":    s.sessions(t, tk.AccessToken),
 		} {
 			if r.status != http.StatusInternalServerError {
 				t.Errorf("%s with the store failing: %d %s", name, r.status, r.body)

@@ -1,8 +1,8 @@
 // Package accounts is the users example: registration and login against a
 // SQLite table of accounts, with the OAuth 2.0 password grant, rotating
-// refresh tokens, logout, deleting one's account, and a protected route. It
-// is a package so that the load generator (examples/load) can start the very
-// same server in-process; the command is examples/users.
+// refresh tokens, logout, the list of one's sessions, and a protected route.
+// It is a package so that the load generator (examples/load) can start the
+// very same server in-process; the command is examples/users.
 //
 // Routes:
 //
@@ -10,6 +10,9 @@
 //	POST   /auth/token         form username, password (grant_type=password) → 200 tokens; 401; 429
 //	POST   /auth/refresh       JSON {"refresh_token"} → 200 a new pair; 401 (a reused one revokes its session); 429
 //	POST   /auth/logout        Bearer → 204; the token and its session stop working
+//	POST   /auth/logout-all    Bearer → 204; every session and token of the account stops working
+//	GET    /auth/sessions      Bearer → 200 [{"id","created","refreshed","expires","device","address","current"}]
+//	DELETE /auth/sessions/{id} Bearer → 204 that session of the caller's ended; 404 no such session of the caller's
 //	DELETE /auth/account       Bearer, fresh → 204; the account is deleted and all its sessions end
 //	GET    /secure-data        Bearer → 200 {"message","status":"Authorized"}
 //
@@ -64,6 +67,11 @@ type Config struct {
 	// not Secret. Default: one the issuer derives from Secret. Instances
 	// that share sessions need the same one; Run sets it for -redis-addr.
 	RefreshSecret []byte
+
+	// MaxSessionsPerSubject bounds the sessions of one account: a login
+	// past it ends the account's oldest session, so that nobody can fill
+	// the Store by logging in again and again. Default 32.
+	MaxSessionsPerSubject int
 
 	// Hasher hashes and verifies passwords. Default: the zero Hasher
 	// (argon2id, OWASP parameters, GOMAXPROCS computations at once).
@@ -178,12 +186,13 @@ func New(cfg Config) (http.Handler, error) {
 		log:    cfg.Logger,
 	}
 	iss, err := issuer.New(issuer.Config{
-		Key:           issuer.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
-		TTL:           cfg.AccessTTL,
-		RefreshSecret: cfg.RefreshSecret,
-		Store:         cfg.Store,
-		OnRefresh:     s.onRefresh,
-		Now:           cfg.Now,
+		Key:                   issuer.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
+		TTL:                   cfg.AccessTTL,
+		RefreshSecret:         cfg.RefreshSecret,
+		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject,
+		Store:                 cfg.Store,
+		OnRefresh:             s.onRefresh,
+		Now:                   cfg.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("accounts: secret: %w", err)
@@ -207,6 +216,9 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /auth/token", s.token)
 	mux.HandleFunc("POST /auth/refresh", s.refresh)
 	mux.HandleFunc("POST /auth/logout", s.logout)
+	mux.HandleFunc("POST /auth/logout-all", s.logoutAll)
+	mux.HandleFunc("GET /auth/sessions", s.sessions)
+	mux.HandleFunc("DELETE /auth/sessions/{id}", s.endSession)
 	// Deleting the account needs a token from a login, not a refresh (403
 	// insufficient_scope otherwise): whoever stole a refresh token cannot
 	// delete it.
@@ -347,8 +359,7 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	// The subject is the account's id, which no other account will ever
 	// have; the name as registered, whatever case the login used, is a
 	// private claim that OnRefresh keeps up to date. The session records
-	// the client's User-Agent and address (issuer.Session's Device and
-	// Address).
+	// the client's User-Agent and address for GET /auth/sessions.
 	tokens, err := s.issuer.Login(r.Context(), strconv.FormatInt(id, 10), map[string]any{"name": name},
 		issuer.WithDevice(r.UserAgent()), issuer.WithAddress(client))
 	if err != nil {
