@@ -113,6 +113,7 @@ func TestSessionAttacks(t *testing.T) {
 					"sessions":   s.sessions(t, forged),
 					"end":        s.endSession(t, forged, sid(t, bobs.AccessToken)),
 					"logout-all": s.logoutAll(t, forged),
+					"password":   s.changePassword(t, forged, "bob's password", "mallory's now"),
 					"delete":     s.deleteAccount(t, forged),
 				} {
 					wantStatus(t, name, r, http.StatusForbidden, "insufficient_scope")
@@ -168,6 +169,46 @@ func TestSessionAttacks(t *testing.T) {
 				wantStatus(t, "the old refresh token", r, http.StatusUnauthorized, "invalid_grant")
 				wantRejected(t, "the old access token after the refused refresh", s.secureData(t, old.AccessToken))
 				wantStatus(t, "the old refresh token again", s.refresh(t, old.RefreshToken), http.StatusUnauthorized, "invalid_grant")
+			},
+		},
+		{
+			// A stolen refresh token gives tokens that are not fresh: they
+			// neither change the password nor delete the account.
+			name: "refreshed token changing the password",
+			attack: func(t *testing.T, s *testServer, _ accounts.Config) {
+				s.registerID(t, "alice", "alice's password")
+				stolen := pair(t, s.refresh(t, pair(t, s.token(t, "alice", "alice's password")).RefreshToken))
+				wantStatus(t, "password", s.changePassword(t, stolen.AccessToken, "alice's password", "mallory's password"), http.StatusForbidden, "insufficient_scope")
+				wantStatus(t, "delete", s.deleteAccount(t, stolen.AccessToken), http.StatusForbidden, "insufficient_scope")
+				pair(t, s.token(t, "alice", "alice's password"))
+			},
+		},
+		{
+			// A fresh token does not give more guesses of the current
+			// password than the login form: they count in its throttle.
+			name: "guessing the current password",
+			attack: func(t *testing.T, s *testServer, _ accounts.Config) {
+				s.registerID(t, "alice", "alice's password")
+				tk := pair(t, s.token(t, "alice", "alice's password"))
+				for i := range 5 {
+					wantStatus(t, "guess", s.changePassword(t, tk.AccessToken, "guess "+strconv.Itoa(i), "mallory's password"), http.StatusForbidden, "invalid_password")
+				}
+				wantThrottled(t, "sixth guess", s.changePassword(t, tk.AccessToken, "alice's password", "mallory's password"))
+				wantThrottled(t, "login from the same client", s.token(t, "alice", "alice's password"))
+			},
+		},
+		{
+			// The thief of the other session's tokens replays them after
+			// the password change: refused.
+			name: "other session's tokens after a password change",
+			attack: func(t *testing.T, s *testServer, _ accounts.Config) {
+				s.registerID(t, "alice", "alice's password")
+				stolen := pair(t, s.token(t, "alice", "alice's password"))
+				mine := pair(t, s.token(t, "alice", "alice's password"))
+				wantStatus(t, "change", s.changePassword(t, mine.AccessToken, "alice's password", "a better password"), http.StatusNoContent, "")
+				s.wantSessionDead(t, "the thief's session", stolen)
+				wantStatus(t, "the thief's logout-all", s.logoutAll(t, stolen.AccessToken), http.StatusUnauthorized, "")
+				s.wantHello(t, "alice", mine.AccessToken, "alice")
 			},
 		},
 	} {

@@ -61,6 +61,12 @@ func (s *testServer) logoutAll(t *testing.T, token string) response {
 	return do(t, "POST", s.URL+"/auth/logout-all", "", token, "")
 }
 
+func (s *testServer) changePassword(t *testing.T, token, current, next string) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"current_password": current, "new_password": next})
+	return do(t, "POST", s.URL+"/auth/password", jsonType, token, string(body))
+}
+
 func (s *testServer) deleteAccount(t *testing.T, token string) response {
 	t.Helper()
 	return do(t, "DELETE", s.URL+"/auth/account", "", token, "")

@@ -1,7 +1,8 @@
 // Command users is the register-and-login recipe of the FastAPI JWT tutorials,
 // on authkit: accounts in SQLite (pure Go, no cgo), passwords hashed with
 // argon2id, the OAuth 2.0 password grant, rotating refresh tokens, logout,
-// and the sessions of an account: listing them, ending one or all.
+// and the sessions of an account: listing them, ending one or all, and a
+// password change that ends all but the current one.
 //
 //	go -C examples run ./users                      # http://localhost:8000, users.db
 //	JWT_SECRET=… go -C examples run ./users -addr localhost:9000 -db /var/lib/app/users.db
@@ -36,11 +37,14 @@
 //	                              its client, current marks the session of the request's token
 //	DELETE /auth/sessions/{id}  → 204 that session ended; 404 the caller has no such live session
 //	POST   /auth/logout-all     → 204 every session and token of the account ended, this one too
+//	POST   /auth/password       JSON {"current_password","new_password"} → 204: the new password
+//	                              holds, every other session ended, this one goes on; 403
+//	                              invalid_password; 422; 429 after wrong guesses, as logins
 //	DELETE /auth/account        → 204 the account deleted, all its sessions ended
 //
-// Deleting the account needs a fresh token, one from the password grant
-// rather than a refresh (403 insufficient_scope otherwise), so that a stolen
-// refresh token cannot do it.
+// Changing the password and deleting the account need a fresh token, one
+// from the password grant rather than a refresh (403 insufficient_scope
+// otherwise), so that a stolen refresh token can do neither.
 //
 // A session store with no room for another login gives 503 with Retry-After
 // (logouts always work); a failing one 500.

@@ -1,8 +1,9 @@
 // Package accounts is the users example: registration and login against a
 // SQLite table of accounts, with the OAuth 2.0 password grant, rotating
-// refresh tokens, logout, the list of one's sessions, and a protected route.
-// It is a package so that the load generator (examples/load) can start the
-// very same server in-process; the command is examples/users.
+// refresh tokens, logout, the list of one's sessions, a password change, and
+// a protected route. It is a package so that the load generator
+// (examples/load) can start the very same server in-process; the command is
+// examples/users.
 //
 // Routes:
 //
@@ -13,6 +14,7 @@
 //	POST   /auth/logout-all    Bearer → 204; every session and token of the account stops working
 //	GET    /auth/sessions      Bearer → 200 [{"id","created","refreshed","expires","device","address","current"}]
 //	DELETE /auth/sessions/{id} Bearer → 204 that session of the caller's ended; 404 no such session of the caller's
+//	POST   /auth/password      Bearer, fresh → JSON {"current_password","new_password"} → 204; every other session ends
 //	DELETE /auth/account       Bearer, fresh → 204; the account is deleted and all its sessions end
 //	GET    /secure-data        Bearer → 200 {"message","status":"Authorized"}
 //
@@ -219,9 +221,10 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /auth/logout-all", s.logoutAll)
 	mux.HandleFunc("GET /auth/sessions", s.sessions)
 	mux.HandleFunc("DELETE /auth/sessions/{id}", s.endSession)
-	// Deleting the account needs a token from a login, not a refresh (403
-	// insufficient_scope otherwise): whoever stole a refresh token cannot
-	// delete it.
+	// Changing the password and deleting the account need a token from a
+	// login, not a refresh (403 insufficient_scope otherwise): whoever
+	// stole a refresh token cannot lock the owner out.
+	mux.Handle("POST /auth/password", jwtauth.RequireFresh()(http.HandlerFunc(s.changePassword)))
 	mux.Handle("DELETE /auth/account", jwtauth.RequireFresh()(http.HandlerFunc(s.deleteAccount)))
 	mux.HandleFunc("GET /secure-data", s.secureData)
 	return headers(mw.Handler(mux)), nil
