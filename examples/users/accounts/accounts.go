@@ -75,6 +75,11 @@ type Config struct {
 	// the Store by logging in again and again. Default 32.
 	MaxSessionsPerSubject int
 
+	// RefreshGrace lets the refresh token just replaced be presented again
+	// for this long (two tabs refreshing at once) without ending the
+	// session as a reuse. Default 0: a refresh token works once.
+	RefreshGrace time.Duration
+
 	// Hasher hashes and verifies passwords. Default: the zero Hasher
 	// (argon2id, OWASP parameters, GOMAXPROCS computations at once).
 	Hasher *password.Hasher
@@ -191,6 +196,7 @@ func New(cfg Config) (http.Handler, error) {
 		Key:                   issuer.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
 		TTL:                   cfg.AccessTTL,
 		RefreshSecret:         cfg.RefreshSecret,
+		RefreshGrace:          cfg.RefreshGrace,
 		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject,
 		Store:                 cfg.Store,
 		OnRefresh:             s.onRefresh,
