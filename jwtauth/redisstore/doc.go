@@ -1,89 +1,202 @@
-// Package redisstore is a [jwtauth.Store] in Redis, shared by every instance
-// of a service: a logout or a refresh on one instance is seen by all the
-// others, and of concurrent refreshes of the same refresh token, on any
-// instances, exactly one succeeds.
+// Package redisstore keeps the sessions and revocations of an
+// [issuer.Issuer] in Redis, shared by every instance of a service: a login
+// on one instance refreshes on another, a logout on any is refused by all,
+// and of concurrent refreshes of one refresh token, on any instances,
+// exactly one advances the session. [Store] is an [issuer.Store], with the
+// semantics of [issuer.MemoryStore], and so a [jwtauth.Store] for
+// Middlewares that verify without issuing. Package redisstore also has
+// [Throttle], the counters of failed logins of a throttle.Limiter.
 //
 // It lives in its own module, so that the jwtauth module does not depend on
 // a Redis client.
 //
 // # Usage
 //
-// Every instance uses the same Redis, the same signing key (an HMAC secret,
-// or a private key whose public key every verifier knows) and the same
-// [jwtauth.IssuerConfig.RefreshSecret] (derived from an HMAC key when it is
-// not set, random per process otherwise), and gives its Issuer a Store of the
+// Every instance uses the same Redis, the same signing key (an HMAC
+// secret, or a private key whose public key every verifier knows) and the
+// same issuer.Config.RefreshSecret, and gives its Issuer a Store of the
 // shared Redis:
 //
 //	rdb := redis.NewClient(&redis.Options{
 //		Addr:                  "redis:6379",
 //		ContextTimeoutEnabled: true, // let the caller's deadline bound each call
 //	})
-//	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
-//		Key:           jwtauth.SigningKey{Algorithm: "EdDSA", Key: privateKey},
+//	store, err := redisstore.New(ctx, rdb, redisstore.Options{})
+//	if err != nil { … } // ErrEvictionPolicy: configure Redis with noeviction
+//	iss, err := issuer.New(issuer.Config{
+//		Key:           issuer.SigningKey{Algorithm: "EdDSA", Key: privateKey},
 //		RefreshSecret: refreshSecret, // the same 32+ bytes on every instance
-//		Store:         redisstore.New(rdb, redisstore.Options{}),
+//		Store:         store,
 //	})
 //	if err != nil { … }
-//	mw, err := jwtauth.New(jwtauth.Config{Keys: issuer.Keys()}) // consults the Store
+//	mw, err := jwtauth.New(jwtauth.Config{Keys: iss.Keys()}) // consults the Store
 //
 // A Middleware that verifies tokens without issuing them takes the Store in
-// [jwtauth.Config.Store]. Any [redis.UniversalClient] will do: a
-// [redis.Client], a failover (Sentinel) client or a [redis.ClusterClient].
+// jwtauth.Config.Store. Any [redis.UniversalClient] will do: a
+// [redis.Client], a failover (Sentinel) client, or a [redis.ClusterClient]
+// or [redis.Ring] with a hash tag in the Prefix (see Redis Cluster below).
 //
-// # Keys and expiry
+// # Records
 //
-// A revoked id is kept under Prefix+"rev:"+id, a consumed refresh token id
-// under Prefix+"use:"+id (Prefix is "authkit:" by default), so the two never
-// meet. Each key expires, by Redis's own expiry (SET … PXAT), at the until
-// time its caller gave: the time the token it describes expires. Redis
-// therefore holds no more than the revocations and refreshes of one
-// RefreshTTL, and needs no cleaning. A second revocation of an id never
-// shortens the first: a Lua script only ever moves the deadline later. Times
-// are absolute, so the clocks of Redis and of the instances should agree
-// (NTP); a Redis clock ahead by d forgets entries d early.
+// A Store keeps one record per session, however often it is refreshed, and
+// one per subject; nothing per token. Under Options.Prefix ("authkit:" by
+// default):
 //
-// Revoked asks about all its ids in one round trip (one per node of a
-// cluster, in parallel). Consume is a Lua script: atomic in Redis, and
-// idempotent when the client retries it after a lost reply, so a network
-// blip cannot make a legitimate refresh look like a reuse.
+//   - Prefix+"s:"+sid, a hash: the session's sub, created, refreshed,
+//     expires, deadline (times in Unix milliseconds), gen, device, addr and
+//     claims (the private claims, byte for byte), and op, which tells a
+//     retried call from another. It expires when the session does (Expires,
+//     which each refresh moves, up to Deadline).
+//   - Prefix+"u:"+subject, a hash: the subject's sessions, by field
+//     "s:"+sid, in the order of their logins, so that a login past the
+//     per-subject cap ends the oldest and RevokeSubject ends them all;
+//     "b" and "bu", the time of its last RevokeSubject and how long it
+//     revokes the subject's tokens without a session; and up to
+//     [issuer.MaxRevokedTokens] fields "t:"+jti of revoked sessionless
+//     tokens (past that, RevokeToken revokes all the subject's sessionless
+//     tokens issued until then, as RevokeSubject does). It expires with
+//     the last deadline it holds: its sessions' Deadline or its
+//     revocations' until.
 //
-// Ids longer than [MaxIDLength] bytes are refused with [ErrInvalidID]; ids
-// are passed to Redis as arguments, never spliced into a command or script,
-// so no id can change what a command does.
+// So a client that refreshes in a loop rewrites one record, a subject that
+// logs in in a loop holds at most MaxSessionsPerSubject sessions, and one
+// that is revoked over and over holds one record: no user can fill Redis,
+// as the per-token keys of earlier versions let them. Each session takes
+// some 300 bytes of Redis memory plus its claims, and a few dozen more in
+// its subject's record.
 //
-// Redis 6.2 or later is required (PXAT). The commands used are GET, SET,
-// EXISTS, EVALSHA and EVAL. A Redis that loses its data forgets revocations
-// and used refresh tokens with it: logged-out tokens work again until they
-// expire, and used refresh tokens can be used once more. Run it with
-// persistence (appendonly yes) and replication if that matters.
+// Subjects and ids are bytes, any bytes, of at most [MaxIDLength] (255);
+// longer ones, and empty ones where one is needed, are refused with
+// [ErrInvalidID]. They are passed to Redis as arguments, never spliced into
+// a command or a script, and each kind of record has a prefix of its own,
+// so no subject or id can name another kind of record, another subject's,
+// or change what a command does. Stores that must not see each other's
+// records (two issuers, two applications) use prefixes of which none begins
+// with another.
 //
-// # Testing
+// # Atomicity
 //
-// Package redistest starts a real redis-server for one test, on a free
-// loopback port, and can stop and restart it to test an outage; this
-// module's tests, and those of the users example, run on it.
+// Every write — CreateSession, AdvanceSession, EndSession, RevokeSubject,
+// RevokeToken — is one Lua script (EVALSHA), which Redis runs atomically:
+// of concurrent calls on one session or subject, on any instances, each
+// sees the state the other left, so of concurrent refreshes of one
+// generation exactly one advances, and the others are reuse (ending the
+// session) or, within issuer.Config.RefreshGrace, get the new generation.
+// go-redis sends a command again when the connection broke before the
+// reply; a retried CreateSession or AdvanceSession recognises its own first
+// attempt (by op) and answers as it did, so a network blip neither fails a
+// login nor makes a refresh look like a reuse.
+//
+// A script's work grows with its subject's sessions, which
+// MaxSessionsPerSubject bounds: a login or a logout reads the subject's
+// record, and a login at the cap, or a RevokeSubject, each of its
+// sessions' records too.
+//
+// Revoked, which a Middleware calls on every request, and Session are one
+// HMGET each: one round trip, a handful of allocations. Sessions is a
+// read-only script (flags=no-writes), in one round trip too.
+//
+// # Clocks
+//
+// Every time a record holds is the caller's: the now the Issuer passes
+// (issuer.Config.Now), to the millisecond. Deadlines are compared with the
+// now of each call, never with a clock of Redis's or time.Now, and every
+// TTL is set relative to that now (PEXPIRE deadline−now), so a Store works
+// the same with a caller clock years off the real time. Redis counts TTLs
+// down in real time, so records go away by themselves; nothing needs
+// cleaning. The clocks of the instances should agree (NTP): an instance
+// whose clock lags by d accepts sessions for d after they expired, as
+// MemoryStore would under the same clock. Redis keeps TTLs by its own
+// clock, so a jump forward of the Redis host's clock expires records early:
+// that ends sessions, but also forgets revocations; keep it on NTP too.
+//
+// # A full Redis
+//
+// Give Redis a maxmemory and maxmemory-policy noeviction. With an evicting
+// policy (allkeys-* or volatile-*; every record has a TTL, so both kinds
+// evict them) a full Redis drops records as it pleases, and a dropped
+// session record revives nothing, but a dropped subject record revives
+// the revoked tokens it listed, and a session whose subject record is
+// gone escapes RevokeSubject. [New] therefore reads the policy (CONFIG
+// GET maxmemory-policy, on every node of a cluster) and refuses any other
+// than noeviction with [ErrEvictionPolicy], unless
+// Options.InsecureAllowEviction is set (then it logs a warning). Managed
+// Redis services often refuse CONFIG: New then cannot check, and logs at
+// error level, to Options.Logger or slog.Default(), that the policy could
+// not be checked and must be noeviction; setting it is then the
+// operator's job (on ElastiCache, say, in the parameter group: the
+// default there is volatile-lru).
+//
+// With noeviction, a full Redis refuses new writes with an OOM error. The
+// script of CreateSession is declared without flags, so a full Redis
+// refuses it before it runs, and CreateSession fails with an error
+// matching [issuer.ErrStoreFull]: Login answers 503, and users log in again
+// once sessions expire or end. Revocations never need new room: the
+// scripts of EndSession, RevokeSubject and RevokeToken are declared
+// "#!lua flags=allow-oom" (Redis 7 or later), so they run on a full Redis
+// too: they delete records, or write at most one bounded subject record.
+// AdvanceSession is allow-oom as well, since its reuse path is a
+// revocation that must not fail, and which path it takes is known only
+// inside the script; it adds no key and rewrites only its session's
+// fields, growing it by no more than a replacement of the claims
+// (OnRefresh), which the 8 KiB token limit bounds. A logout, a reuse or an
+// account's revocation therefore always lands, however full Redis is.
+//
+// # Persistence and replication
+//
+// Run Redis with persistence: appendonly yes and appendfsync everysec (or
+// always, to lose no acknowledged write). A Redis that loses its data — a
+// restart without persistence, a failover to a replica without it —
+// forgets the sessions, which logs everybody out: fail-safe, since a
+// session that is gone reads as ended, so no logged-out session comes back
+// and every session token is refused until its user logs in again. What it
+// also forgets are the revocations of tokens without a session (from
+// Issuer.Issue, revoked by Logout or RevokeSubject): those work again until
+// they expire, at most issuer.Config.TTL after they were issued. The same
+// holds, for the writes of the last second, of everysec after a crash,
+// and of a failover to a replica that had not received them yet (Redis
+// replicates asynchronously).
+//
+// # Redis Cluster
+//
+// A script may only touch keys of one hash slot, and a Store's scripts
+// touch a session's record and its subject's together, whose keys differ.
+// On a Redis Cluster (and a go-redis Ring) the Prefix must therefore hold
+// a hash tag, such as "{authkit}:", which puts every key of the Store in
+// one slot: New refuses a [redis.ClusterClient] or [redis.Ring] whose
+// Prefix has none. All of one Store's records then live on one shard: the
+// cluster brings failover, not more room or throughput for one Store.
+// Stores of different prefixes (tenants, applications) spread over the
+// shards.
 //
 // # Errors and timeouts
 //
 // Every method takes the caller's context and fails, without touching
-// Redis, when it is already done. A Redis error is returned wrapped
-// ("redisstore: revoked: …", matching the client's error with errors.Is, and
-// the context's error when that is what ended the call). jwtauth wraps it in
-// [jwtauth.ErrStore], so a request whose revocation status cannot be read
-// fails closed with 500, and is never let through; a refresh or logout that
-// cannot be recorded fails the same way.
+// Redis, when it is already done, with an error matching the context's. A
+// Redis error is returned wrapped with the operation ("redisstore: revoked:
+// …", matching the client's error with errors.Is, and the context's error
+// when that is what ended the call). The issuer wraps it in
+// jwtauth.ErrStore, and a Middleware answers 500: a request whose
+// revocation status cannot be read fails closed, and is never let through;
+// a refresh or logout that cannot be recorded fails the same way.
 //
-// go-redis honours a context's deadline during a command only when the client
-// was made with ContextTimeoutEnabled; otherwise its ReadTimeout and
+// go-redis honours a context's deadline during a command only when the
+// client was made with ContextTimeoutEnabled; otherwise its ReadTimeout and
 // WriteTimeout bound each call. Set ContextTimeoutEnabled, and keep those
-// timeouts short: with the retries (MaxRetries, DialerRetries), they bound how
-// long a request waits on a Redis that does not answer. With go-redis's
-// defaults a call to a Redis that refuses connections fails after about 2
-// seconds.
+// timeouts short: with the retries (MaxRetries, DialerRetries), they bound
+// how long a request waits on a Redis that does not answer.
 //
-// When a Consume fails after Redis received it (a deadline reached while
-// waiting for the reply, say), whether the refresh token was used is
-// unknown: jwtauth reports ErrStore, and if the client presents the same
+// When a refresh fails after Redis received it (a deadline reached while
+// waiting for the reply, say), whether it advanced the session is unknown:
+// the issuer reports jwtauth.ErrStore, and if the client presents the same
 // refresh token again and the first call did land, that is a reuse, which
 // ends the session. It fails safe, at the cost of a login.
+//
+// # Testing
+//
+// Package redistest starts a real redis-server for one test, on a free
+// loopback port, with configuration of the test's own (a small maxmemory,
+// an eviction policy, CONFIG renamed away), and can stop and restart it to
+// test an outage; this module's tests run on it, and so can those of
+// applications that use a Store.
 package redisstore

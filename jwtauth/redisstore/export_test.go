@@ -3,10 +3,20 @@ package redisstore
 import (
 	"context"
 	"time"
+
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
-// ConsumeWithNonce is Consume with a chosen nonce, to replay a call as the
-// client does when it retries after a lost reply.
-func (s *Store) ConsumeWithNonce(ctx context.Context, id string, until time.Time, nonce string) (bool, error) {
-	return s.consume(ctx, id, until, nonce)
+// CreateWithNonce is CreateSession with a chosen nonce, and AdvanceWithNonce
+// AdvanceSession, to replay a call as the client does when it retries after
+// a lost reply.
+func (s *Store) CreateWithNonce(ctx context.Context, se *issuer.Session, max int, now time.Time, nonce string) error {
+	return s.create(ctx, se, max, now, nonce)
 }
+
+func (s *Store) AdvanceWithNonce(ctx context.Context, a issuer.Advance, nonce string) (*issuer.Session, issuer.Outcome, error) {
+	return s.advance(ctx, a, nonce)
+}
+
+// Prefix returns the Store's key prefix.
+func (s *Store) Prefix() string { return s.prefix }

@@ -4,7 +4,10 @@
 //
 // The server runs without persistence, in a temporary folder, and is killed
 // when the test ends. A test can stop it, as a crash would, and start it
-// again on the same address, to see what its code does while Redis is away.
+// again on the same address, to see what its code does while Redis is away,
+// and can give it configuration of its own (a small maxmemory, an eviction
+// policy, a command renamed away) to see what its code does with such a
+// Redis.
 //
 // [redisstore.Store]: https://pkg.go.dev/github.com/authkit-go/authkit/jwtauth/redisstore#Store
 package redistest
@@ -29,6 +32,7 @@ type Server struct {
 	bin  string
 	dir  string
 	port int
+	args []string // extra configuration, for every start
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
 }
@@ -37,7 +41,13 @@ type Server struct {
 // Without a redis-server on the PATH it skips tb, except when the
 // environment variable CI is "true": there a missing server fails tb, since
 // a test that must run in CI is never silently skipped.
-func Start(tb testing.TB) *Server {
+//
+// config is added to the server's command line, as pairs of an option and
+// its value, after the defaults (which it may override):
+//
+//	redistest.Start(t, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
+//	redistest.Start(t, "--rename-command", "CONFIG", "")
+func Start(tb testing.TB, config ...string) *Server {
 	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -46,7 +56,7 @@ func Start(tb testing.TB) *Server {
 		}
 		tb.Skip("redistest: redis-server not found; apt-get install redis-server to run this test")
 	}
-	s := &Server{tb: tb, bin: bin, dir: tb.TempDir()}
+	s := &Server{tb: tb, bin: bin, dir: tb.TempDir(), args: config}
 	tb.Cleanup(s.Stop)
 	for range 5 { // the free port may be taken between our check and the start
 		if s.port, err = freePort(); err != nil {
@@ -74,9 +84,10 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 
 // start runs redis-server on s.port and waits until it answers PING.
 func (s *Server) start() error {
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", s.dir,
-		"--logfile", "")
+		"--logfile", ""}
+	cmd := exec.Command(s.bin, append(args, s.args...)...)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {
 		return err
@@ -102,7 +113,8 @@ func (s *Server) start() error {
 	return errors.New("redis-server did not answer PING within 10s")
 }
 
-// ping sends an inline PING over a fresh connection.
+// ping sends an inline PING over a fresh connection. A server that requires
+// a password (--requirepass) answers NOAUTH, which shows it up as well.
 func ping(addr string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
@@ -117,7 +129,7 @@ func ping(addr string) error {
 	if _, err := c.Read(buf); err != nil {
 		return err
 	}
-	if string(buf) != "+PONG\r\n" {
+	if string(buf) != "+PONG\r\n" && string(buf) != "-NOAUTH" {
 		return errors.New("unexpected reply to PING")
 	}
 	return nil
@@ -135,7 +147,7 @@ func (s *Server) Stop() {
 }
 
 // Restart stops the server if it runs and starts it again on the same
-// address, empty.
+// address, empty, with the same configuration.
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
