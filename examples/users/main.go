@@ -104,7 +104,10 @@
 // JWT_REFRESH_SECRET, or when it is unset a secret derived from JWT_SECRET,
 // the same on every instance. While Redis is unreachable, requests with tokens
 // fail with 500 rather than let a revoked token through, and logins and
-// refreshes with 503 rather than go unthrottled.
+// refreshes with 503 rather than go unthrottled. The sessions are in Redis
+// only: one that restarts without persistence has logged everyone out, and
+// one whose maxmemory-policy evicts keys is refused at start (it would bring
+// ended sessions back).
 //
 //	JWT_SECRET=… go -C examples run ./users -addr :8000 -redis-addr localhost:6379
 //	JWT_SECRET=… go -C examples run ./users -addr :8001 -redis-addr localhost:6379
