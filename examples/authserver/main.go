@@ -64,6 +64,7 @@ import (
 
 	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 	"github.com/authkit-go/authkit/password"
 	"github.com/authkit-go/authkit/throttle"
 )
@@ -86,6 +87,7 @@ type options struct {
 	trustedProxies                       []netip.Prefix   // -trusted-proxy; default none
 	hasher                               *password.Hasher // default argon2id, OWASP parameters
 	hashWait                             time.Duration    // for a hashing slot; default 2s
+	store                                issuer.Store     // sessions; default in memory
 }
 
 // run serves until ctx is done; a value on rotate rotates the signing key.
@@ -164,7 +166,7 @@ func cidrs(list *[]netip.Prefix) func(string) error {
 // app is the authorization server.
 type app struct {
 	o      options
-	issuer *jwtauth.Issuer
+	issuer *issuer.Issuer
 	hasher *password.Hasher
 	users  map[string]user
 	logger *slog.Logger
@@ -193,17 +195,18 @@ func newApp(o options, getenv func(string) string, logger *slog.Logger) (*app, e
 		refreshSecret = make([]byte, 32)
 		rand.Read(refreshSecret)
 	}
-	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
+	iss, err := issuer.New(issuer.Config{
 		Key:           key,
 		Issuer:        o.issuer,
 		Audience:      o.audience,
 		TTL:           o.ttl,
 		RefreshSecret: refreshSecret,
+		Store:         o.store,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("JWT_SECRET or key: %w", err)
 	}
-	a := &app{o: o, issuer: issuer, hasher: o.hasher, logger: logger, users: map[string]user{}}
+	a := &app{o: o, issuer: iss, hasher: o.hasher, logger: logger, users: map[string]user{}}
 	if a.hasher == nil {
 		a.hasher = new(password.Hasher)
 	}
@@ -233,24 +236,24 @@ func newApp(o options, getenv func(string) string, logger *slog.Logger) (*app, e
 }
 
 // loadKey reads -key, or makes a new key of -alg.
-func loadKey(o options) (jwtauth.SigningKey, error) {
+func loadKey(o options) (issuer.SigningKey, error) {
 	var signer crypto.Signer
 	if o.keyFile != "" {
 		data, err := os.ReadFile(o.keyFile)
 		if err != nil {
-			return jwtauth.SigningKey{}, err
+			return issuer.SigningKey{}, err
 		}
 		block, _ := pem.Decode(data)
 		if block == nil {
-			return jwtauth.SigningKey{}, errors.New("-key: no PEM block")
+			return issuer.SigningKey{}, errors.New("-key: no PEM block")
 		}
 		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return jwtauth.SigningKey{}, fmt.Errorf("-key: not a PKCS#8 private key: %w", err)
+			return issuer.SigningKey{}, fmt.Errorf("-key: not a PKCS#8 private key: %w", err)
 		}
 		var ok bool
 		if signer, ok = k.(crypto.Signer); !ok {
-			return jwtauth.SigningKey{}, errors.New("-key: unsupported key type")
+			return issuer.SigningKey{}, errors.New("-key: unsupported key type")
 		}
 	}
 	alg := o.alg
@@ -282,10 +285,10 @@ func loadKey(o options) (jwtauth.SigningKey, error) {
 			signer, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		}
 		if err != nil {
-			return jwtauth.SigningKey{}, err
+			return issuer.SigningKey{}, err
 		}
 	}
-	return jwtauth.SigningKey{Algorithm: alg, Key: signer}, nil
+	return issuer.SigningKey{Algorithm: alg, Key: signer}, nil
 }
 
 // rotate makes a new active key (from -key again, or a new one). The old
@@ -331,7 +334,7 @@ func (a *app) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request")
 		return
 	}
-	var tokens *jwtauth.Tokens
+	var tokens *issuer.Tokens
 	var err error
 	client := a.clientIP(r)
 	switch r.PostForm.Get("grant_type") {
@@ -361,7 +364,11 @@ func (a *app) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.record(r, a.logins.Success, name, client)
-		tokens, err = a.issuer.Login(r.Context(), name, map[string]any{"scope": u.scope})
+		// The session records the client's device and address, for a
+		// "your devices" list (Issuer.Sessions); both are cleaned and cut
+		// to 200 bytes by the issuer.
+		tokens, err = a.issuer.Login(r.Context(), name, map[string]any{"scope": u.scope},
+			issuer.WithDevice(r.UserAgent()), issuer.WithAddress(client))
 	case "refresh_token":
 		// Failures count per session (the token's sid, read before it is
 		// verified) and client, and per client.
@@ -380,12 +387,20 @@ func (a *app) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
 		return
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, issuer.ErrStoreFull):
+		// The session store has no room for another login: retry later
+		// (revocations never need room, so logouts still work).
+		a.logger.Warn("authserver: session store full")
+		w.Header().Set("Retry-After", "5")
+		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
+		return
+	case err != nil:
 		a.logger.Error("authserver: token endpoint", "error", err.Error())
 		oauthError(w, http.StatusInternalServerError, "server_error")
 		return
 	}
-	jwtauth.WriteTokens(w, tokens)
+	issuer.WriteTokens(w, tokens)
 }
 
 // allow asks lim whether account may be tried from client now. When not, it

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
 func newTestApp(t *testing.T) (*app, *httptest.Server) {
@@ -114,5 +116,46 @@ func TestKeyFlags(t *testing.T) {
 	}
 	if _, err := loadKey(options{keyFile: "/nonexistent.pem"}); err == nil {
 		t.Error("a missing -key file was accepted")
+	}
+}
+
+// A login's session records the client's User-Agent and address; a store
+// with no room for another session answers 503 with Retry-After, and
+// says nothing of why.
+func TestLoginSessions(t *testing.T) {
+	a, err := newApp(options{issuer: "https://auth.example.com", ttl: time.Minute, store: issuer.NewMemoryStore(1)},
+		func(string) string { return "" }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.routes())
+	t.Cleanup(srv.Close)
+	login := func(name, pw string) *http.Response {
+		form := url.Values{"grant_type": {"password"}, "username": {name}, "password": {pw}}
+		req, _ := http.NewRequest("POST", srv.URL+"/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("User-Agent", "test-agent/1.0")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	if res := login("admin", "1234"); res.StatusCode != 200 {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+	ss, err := a.issuer.Sessions(t.Context(), "admin")
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("sessions: %v %v", ss, err)
+	}
+	if ss[0].Device != "test-agent/1.0" || ss[0].Address != "127.0.0.1" {
+		t.Errorf("session device %q, address %q", ss[0].Device, ss[0].Address)
+	}
+	res := login("reader", "5678")
+	var body map[string]any
+	json.NewDecoder(res.Body).Decode(&body)
+	if res.StatusCode != http.StatusServiceUnavailable || body["error"] != "temporarily_unavailable" || res.Header.Get("Retry-After") == "" || len(body) != 1 {
+		t.Errorf("login with the store full: %d %v Retry-After %q", res.StatusCode, body, res.Header.Get("Retry-After"))
 	}
 }

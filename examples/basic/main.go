@@ -56,6 +56,7 @@ import (
 
 	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 	"github.com/authkit-go/authkit/password"
 	"github.com/authkit-go/authkit/throttle"
 )
@@ -152,7 +153,7 @@ type options struct {
 
 // app is the example's HTTP application.
 type app struct {
-	issuer    *jwtauth.Issuer
+	issuer    *issuer.Issuer
 	hasher    *password.Hasher
 	hashWait  time.Duration
 	adminHash string // the demo user's password hash, made at start
@@ -182,8 +183,8 @@ func newApp(secret []byte, logger *slog.Logger, o options) (http.Handler, error)
 	if err != nil {
 		return nil, fmt.Errorf("JWT_SECRET: %w", err)
 	}
-	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
-		Key: jwtauth.SigningKey{Algorithm: "HS256", Key: secret},
+	iss, err := issuer.New(issuer.Config{
+		Key: issuer.SigningKey{Algorithm: "HS256", Key: secret},
 		TTL: 30 * time.Minute,
 	})
 	if err != nil {
@@ -196,7 +197,7 @@ func newApp(secret []byte, logger *slog.Logger, o options) (http.Handler, error)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{issuer: issuer, hasher: o.hasher, hashWait: o.hashWait, logins: logins, logger: logger}
+	a := &app{issuer: iss, hasher: o.hasher, hashWait: o.hashWait, logins: logins, logger: logger}
 	if a.hasher == nil {
 		a.hasher = new(password.Hasher)
 	}

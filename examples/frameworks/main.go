@@ -52,6 +52,7 @@ import (
 
 	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
 func main() {
@@ -138,8 +139,8 @@ func printToken(ctx context.Context, getenv func(string) string, stdout io.Write
 	if secret == "" {
 		return errors.New("-token needs JWT_SECRET: the server must have the same secret")
 	}
-	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
-		Key: jwtauth.SigningKey{Algorithm: "HS256", Key: []byte(secret)},
+	iss, err := issuer.New(issuer.Config{
+		Key: issuer.SigningKey{Algorithm: "HS256", Key: []byte(secret)},
 		TTL: time.Hour,
 	})
 	if err != nil {
@@ -152,7 +153,7 @@ func printToken(ctx context.Context, getenv func(string) string, stdout io.Write
 	if role != "" {
 		claims["role"] = role
 	}
-	token, err := issuer.Issue(ctx, "demo", claims)
+	token, err := iss.Issue(ctx, "demo", claims)
 	if err != nil {
 		return err
 	}

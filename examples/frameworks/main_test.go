@@ -15,6 +15,7 @@ import (
 
 	"github.com/authkit-go/authkit/examples/internal/logbuf"
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
 var testSecret = []byte("an example secret of at least thirty-two bytes")
@@ -22,15 +23,15 @@ var testSecret = []byte("an example secret of at least thirty-two bytes")
 // mint returns a token for sub with claims, signed with secret.
 func mint(t *testing.T, secret []byte, now time.Time, sub string, claims map[string]any) string {
 	t.Helper()
-	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
-		Key: jwtauth.SigningKey{Algorithm: "HS256", Key: secret},
+	iss, err := issuer.New(issuer.Config{
+		Key: issuer.SigningKey{Algorithm: "HS256", Key: secret},
 		TTL: time.Minute,
 		Now: func() time.Time { return now },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := issuer.Issue(t.Context(), sub, claims)
+	token, err := iss.Issue(t.Context(), sub, claims)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ import (
 	"time"
 
 	"github.com/authkit-go/authkit/examples/users/accounts"
-	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
 func main() {
@@ -398,11 +398,11 @@ func badTokens(good string) ([]badToken, error) {
 	flip := map[bool]string{true: "B", false: "A"}[good[i] == 'A']
 	other := make([]byte, 32)
 	rand.Read(other)
-	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{Key: jwtauth.SigningKey{Algorithm: "HS256", Key: other}})
+	iss, err := issuer.New(issuer.Config{Key: issuer.SigningKey{Algorithm: "HS256", Key: other}})
 	if err != nil {
 		return nil, err
 	}
-	forged, err := issuer.Issue(context.Background(), "admin", nil)
+	forged, err := iss.Issue(context.Background(), "admin", nil)
 	if err != nil {
 		return nil, err
 	}

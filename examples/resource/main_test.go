@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 )
 
 func TestRoutes(t *testing.T) {
-	iss, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
-		Key:    jwtauth.SigningKey{Algorithm: "HS256", Key: []byte("a secret for this test, 32 bytes or more")},
+	iss, err := issuer.New(issuer.Config{
+		Key:    issuer.SigningKey{Algorithm: "HS256", Key: []byte("a secret for this test, 32 bytes or more")},
 		Issuer: "https://auth.example.com",
 	})
 	if err != nil {

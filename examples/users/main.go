@@ -1,6 +1,8 @@
 // Command users is the register-and-login recipe of the FastAPI JWT tutorials,
 // on authkit: accounts in SQLite (pure Go, no cgo), passwords hashed with
-// argon2id, the OAuth 2.0 password grant, rotating refresh tokens, logout.
+// argon2id, the OAuth 2.0 password grant, rotating refresh tokens, logout,
+// and the sessions of an account: listing them, ending one or all, and a
+// password change that ends all but the current one.
 //
 //	go -C examples run ./users                      # http://localhost:8000, users.db
 //	JWT_SECRET=… go -C examples run ./users -addr localhost:9000 -db /var/lib/app/users.db
@@ -26,15 +28,44 @@
 //	POST /auth/logout    Bearer → 204; that access token and its session stop working
 //	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
 //
+// The account's own routes take an access token from a login here (any
+// other gets 403 insufficient_scope):
+//
+//	GET    /auth/sessions       → 200 [{"id","created","refreshed","expires","device","address","current"}]:
+//	                              the account's live sessions (each login is one, which its
+//	                              refreshes continue); device is the login's User-Agent, address
+//	                              its client, current marks the session of the request's token
+//	DELETE /auth/sessions/{id}  → 204 that session ended; 404 the caller has no such live session
+//	POST   /auth/logout-all     → 204 every session and token of the account ended, this one too
+//	POST   /auth/password       JSON {"current_password","new_password"} → 204: the new password
+//	                              holds, every other session ended, this one goes on; 403
+//	                              invalid_password; 422; 429 after wrong guesses, as logins
+//	DELETE /auth/account        → 204 the account deleted, all its sessions ended
+//
+// Changing the password and deleting the account need a fresh token, one
+// from the password grant rather than a refresh (403 insufficient_scope
+// otherwise), so that a stolen refresh token can do neither.
+//
+// A session store with no room for another login gives 503 with Retry-After
+// (logouts always work); a failing one 500.
+//
 // The table is users(id, username UNIQUE, email, password_hash, created_at),
 // created or migrated at start; a table of the FastAPI recipe's shape gains
 // created_at. Usernames (3 to 32 letters, digits, '_', '.', '-') are unique
 // whatever their case, by a UNIQUE index on lower(username): "Ada" and
-// "ada" are one account, which logs in by either spelling, keeps the one it
-// registered with, and is the sub of its tokens; registering "ADA" after
-// "ada" is 409. A database holding names that differ only in case is
-// refused at start until they are renamed. Passwords stored as bcrypt (passlib) or with older argon2
+// "ada" are one account, which logs in by either spelling and keeps the one
+// it registered with; registering "ADA" after "ada" is 409. A database
+// holding names that differ only in case is refused at start until they are
+// renamed. Passwords stored as bcrypt (passlib) or with older argon2
 // parameters are rehashed with argon2id at the next successful login.
+//
+// The sub of an account's tokens is its id, as a decimal string, and its
+// username is their "name" claim. Ids are AUTOINCREMENT, never given twice
+// (a table from before is rebuilt so at start), so a session never passes
+// to a new account that took a deleted one's name. At every refresh the
+// account is read again: a deleted account's session ends, and a changed
+// name shows in the new tokens; while the database cannot be read, refreshes
+// fail with 503 and sessions stay as they were.
 //
 // Every credential endpoint is throttled by package throttle, which counts
 // failures, not attempts. A wrong password or an unknown username counts
@@ -64,14 +95,19 @@
 // no audience is set. Refresh tokens carry typ refresh+jwt and are never
 // accepted as access tokens.
 //
-// Revocations, used refresh tokens and the throttle's counters live in
-// memory, for one process. Run several instances behind a load balancer with
-// the same JWT_SECRET, the same database and -redis-addr host:port
-// (REDIS_PASSWORD if Redis wants one): they then share them, so a logout or a
-// refresh on one holds on all, and failures on one count on all (no free
-// guesses per instance). While Redis is unreachable, requests with tokens
+// Sessions, revocations and the throttle's counters live in memory, for one
+// process. Run several instances behind a load balancer with the same
+// JWT_SECRET, the same database and -redis-addr host:port (REDIS_PASSWORD if
+// Redis wants one): they then share them, so a login on one refreshes on
+// another, a logout on one holds on all, and failures on one count on all
+// (no free guesses per instance). Their refresh tokens are signed with
+// JWT_REFRESH_SECRET, or when it is unset a secret derived from JWT_SECRET,
+// the same on every instance. While Redis is unreachable, requests with tokens
 // fail with 500 rather than let a revoked token through, and logins and
-// refreshes with 503 rather than go unthrottled.
+// refreshes with 503 rather than go unthrottled. The sessions are in Redis
+// only: one that restarts without persistence has logged everyone out, and
+// one whose maxmemory-policy evicts keys is refused at start (it would bring
+// ended sessions back).
 //
 //	JWT_SECRET=… go -C examples run ./users -addr :8000 -redis-addr localhost:6379
 //	JWT_SECRET=… go -C examples run ./users -addr :8001 -redis-addr localhost:6379

@@ -1,16 +1,26 @@
 // Package accounts is the users example: registration and login against a
 // SQLite table of accounts, with the OAuth 2.0 password grant, rotating
-// refresh tokens, logout, and a protected route. It is a package so that the
-// load generator (examples/load) can start the very same server in-process;
-// the command is examples/users.
+// refresh tokens, logout, the list of one's sessions, a password change, and
+// a protected route. It is a package so that the load generator
+// (examples/load) can start the very same server in-process; the command is
+// examples/users.
 //
 // Routes:
 //
-//	POST /auth/register  JSON {"username","password","email"} → 201 the user; 409 taken
-//	POST /auth/token     form username, password (grant_type=password) → 200 tokens; 401; 429
-//	POST /auth/refresh   JSON {"refresh_token"} → 200 a new pair; 401 (a reused one revokes its session); 429
-//	POST /auth/logout    Bearer → 204; the token and its session stop working
-//	GET  /secure-data    Bearer → 200 {"message","status":"Authorized"}
+//	POST   /auth/register      JSON {"username","password","email"} → 201 the user; 409 taken
+//	POST   /auth/token         form username, password (grant_type=password) → 200 tokens; 401; 429
+//	POST   /auth/refresh       JSON {"refresh_token"} → 200 a new pair; 401 (a reused one revokes its session); 429
+//	POST   /auth/logout        Bearer → 204; the token and its session stop working
+//	POST   /auth/logout-all    Bearer → 204; every session and token of the account stops working
+//	GET    /auth/sessions      Bearer → 200 [{"id","created","refreshed","expires","device","address","current"}]
+//	DELETE /auth/sessions/{id} Bearer → 204 that session of the caller's ended; 404 no such session of the caller's
+//	POST   /auth/password      Bearer, fresh → JSON {"current_password","new_password"} → 204; every other session ends
+//	DELETE /auth/account       Bearer, fresh → 204; the account is deleted and all its sessions end
+//	GET    /secure-data        Bearer → 200 {"message","status":"Authorized"}
+//
+// The sub of the tokens is the account's id, which is never given to
+// another account, not its username: a session outlives neither its account
+// nor a deletion followed by a new registration of the same name.
 package accounts
 
 import (
@@ -22,10 +32,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
+	"github.com/authkit-go/authkit/jwtauth/issuer"
 	"github.com/authkit-go/authkit/password"
 	"github.com/authkit-go/authkit/throttle"
 )
@@ -46,11 +58,27 @@ type Config struct {
 	// AccessTTL is the lifetime of access tokens. Default 15 minutes.
 	AccessTTL time.Duration
 
-	// Store keeps revoked tokens and used refresh tokens. Default: in
-	// memory, for one process. Instances that serve the same users share
-	// one, a redisstore.Store of the same Redis (see Run's -redis-addr), so
-	// that a logout or a refresh on one holds on all of them.
-	Store jwtauth.Store
+	// Store keeps the sessions and revocations. Default: an
+	// issuer.MemoryStore, for one process. Instances that serve the same
+	// users share one, a redisstore.Store of the same Redis (see Run's
+	// -redis-addr), so that a login, a refresh or a logout on one holds on
+	// all of them.
+	Store issuer.Store
+
+	// RefreshSecret is the secret of refresh tokens: at least 32 bytes,
+	// not Secret. Default: one the issuer derives from Secret. Instances
+	// that share sessions need the same one; Run sets it for -redis-addr.
+	RefreshSecret []byte
+
+	// MaxSessionsPerSubject bounds the sessions of one account: a login
+	// past it ends the account's oldest session, so that nobody can fill
+	// the Store by logging in again and again. Default 32.
+	MaxSessionsPerSubject int
+
+	// RefreshGrace lets the refresh token just replaced be presented again
+	// for this long (two tabs refreshing at once) without ending the
+	// session as a reuse. Default 0: a refresh token works once.
+	RefreshGrace time.Duration
 
 	// Hasher hashes and verifies passwords. Default: the zero Hasher
 	// (argon2id, OWASP parameters, GOMAXPROCS computations at once).
@@ -99,7 +127,7 @@ type Config struct {
 type server struct {
 	cfg    Config
 	db     *sql.DB
-	issuer *jwtauth.Issuer
+	issuer *issuer.Issuer
 	hasher *password.Hasher
 	log    *slog.Logger
 }
@@ -158,21 +186,32 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = throttle.ClientIP
 	}
-	issuer, err := jwtauth.NewIssuer(jwtauth.IssuerConfig{
-		Key:   jwtauth.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
-		TTL:   cfg.AccessTTL,
-		Store: cfg.Store,
-		Now:   cfg.Now,
+	s := &server{
+		cfg:    cfg,
+		db:     cfg.DB,
+		hasher: cfg.Hasher,
+		log:    cfg.Logger,
+	}
+	iss, err := issuer.New(issuer.Config{
+		Key:                   issuer.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
+		TTL:                   cfg.AccessTTL,
+		RefreshSecret:         cfg.RefreshSecret,
+		RefreshGrace:          cfg.RefreshGrace,
+		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject,
+		Store:                 cfg.Store,
+		OnRefresh:             s.onRefresh,
+		Now:                   cfg.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("accounts: secret: %w", err)
 	}
+	s.issuer = iss
 	// issuer.Keys() verifies the issuer's tokens and, for a token without a
 	// kid (the FastAPI recipe's), uses the one HS256 key it holds: the same
 	// secret. It also brings the issuer's revocation store, so a logout
 	// takes effect here. No audience: see the README's interop note.
 	mw, err := jwtauth.New(jwtauth.Config{
-		Keys:    issuer.Keys(),
+		Keys:    iss.Keys(),
 		Exclude: []string{"/auth/register", "/auth/token", "/auth/refresh"},
 		Logger:  cfg.Logger,
 		Now:     cfg.Now,
@@ -180,18 +219,19 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("accounts: secret: %w", err)
 	}
-	s := &server{
-		cfg:    cfg,
-		db:     cfg.DB,
-		issuer: issuer,
-		hasher: cfg.Hasher,
-		log:    cfg.Logger,
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /auth/register", s.register)
 	mux.HandleFunc("POST /auth/token", s.token)
 	mux.HandleFunc("POST /auth/refresh", s.refresh)
 	mux.HandleFunc("POST /auth/logout", s.logout)
+	mux.HandleFunc("POST /auth/logout-all", s.logoutAll)
+	mux.HandleFunc("GET /auth/sessions", s.sessions)
+	mux.HandleFunc("DELETE /auth/sessions/{id}", s.endSession)
+	// Changing the password and deleting the account need a token from a
+	// login, not a refresh (403 insufficient_scope otherwise): whoever
+	// stole a refresh token cannot lock the owner out.
+	mux.Handle("POST /auth/password", jwtauth.RequireFresh()(http.HandlerFunc(s.changePassword)))
+	mux.Handle("DELETE /auth/account", jwtauth.RequireFresh()(http.HandlerFunc(s.deleteAccount)))
 	mux.HandleFunc("GET /secure-data", s.secureData)
 	return headers(mw.Handler(mux)), nil
 }
@@ -325,13 +365,17 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 			s.log.Info("users: password hash upgraded", "user_id", id)
 		}
 	}
-	// The subject is the name as registered, whatever case the login used.
-	tokens, err := s.issuer.Login(r.Context(), name, nil)
+	// The subject is the account's id, which no other account will ever
+	// have; the name as registered, whatever case the login used, is a
+	// private claim that OnRefresh keeps up to date. The session records
+	// the client's User-Agent and address for GET /auth/sessions.
+	tokens, err := s.issuer.Login(r.Context(), strconv.FormatInt(id, 10), map[string]any{"name": name},
+		issuer.WithDevice(r.UserAgent()), issuer.WithAddress(client))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.issuerError(w, r, err)
 		return
 	}
-	jwtauth.WriteTokens(w, tokens)
+	issuer.WriteTokens(w, tokens)
 }
 
 // rejectLogin answers a failed login: 503 when no hashing slot was free in
@@ -350,7 +394,8 @@ func (s *server) rejectLogin(w http.ResponseWriter, r *http.Request, account, cl
 
 // refresh exchanges a refresh token for a new pair. A refresh token works
 // once: presenting it again revokes its whole session (every access and
-// refresh token of the same login).
+// refresh token of the same login). The session of a deleted account ends
+// at its next refresh (see onRefresh).
 func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		RefreshToken string `json:"refresh_token"`
@@ -376,18 +421,27 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
-	case errors.Is(err, jwtauth.ErrRefreshReused):
+	case errors.Is(err, issuer.ErrRefreshReused):
 		s.log.Warn("users: refresh token reused; session revoked")
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token was already used; its session is revoked, log in again")
+	case errors.Is(err, issuer.ErrSessionDenied):
+		s.log.Info("users: refresh for a deleted account; session ended")
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token is invalid, expired or revoked")
 	case errors.Is(err, jwtauth.ErrInvalidToken):
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "the refresh token is invalid, expired or revoked")
+	case errors.Is(err, errAccountsUnavailable):
+		// The accounts could not be read: the session is left as it was,
+		// and the same refresh token works once the database answers.
+		s.log.ErrorContext(r.Context(), "users: refresh: accounts unavailable", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the server cannot check this account now; retry shortly")
 	case err != nil:
-		s.serverError(w, r, err)
+		s.issuerError(w, r, err)
 	default:
 		if err := s.cfg.Refreshes.Success(r.Context(), session, client); err != nil {
 			s.log.ErrorContext(r.Context(), "users: refresh throttle", "err", err)
 		}
-		jwtauth.WriteTokens(w, tokens)
+		issuer.WriteTokens(w, tokens)
 	}
 }
 
@@ -425,14 +479,14 @@ func sessionOf(refreshToken string) string {
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	claims, _ := jwtauth.FromContext(r.Context())
 	switch err := s.issuer.Logout(r.Context(), claims); {
-	case errors.Is(err, jwtauth.ErrNotRevocable):
+	case errors.Is(err, issuer.ErrNotRevocable):
 		// A token minted elsewhere (the FastAPI recipe's has only sub and
 		// exp) has nothing to revoke it by. Say so, rather than answer 204
 		// and leave it working.
 		writeError(w, http.StatusBadRequest, "invalid_request", "this token has no jti or sid and cannot be revoked; it stays valid until it expires")
 		return
 	case err != nil:
-		s.serverError(w, r, err)
+		s.issuerError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -442,9 +496,21 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 func (s *server) secureData(w http.ResponseWriter, r *http.Request) {
 	claims, _ := jwtauth.FromContext(r.Context())
 	writeJSON(w, http.StatusOK, map[string]string{
-		"message": "Hello " + claims.Subject() + ", this is secure data",
+		"message": "Hello " + displayName(claims) + ", this is secure data",
 		"status":  "Authorized",
 	})
+}
+
+// displayName returns the username a token is for: its "name" claim, or for
+// a token of the FastAPI recipe, whose sub is the username, its sub.
+func displayName(c *jwtauth.Claims) string {
+	var v struct {
+		Name string `json:"name"`
+	}
+	if err := c.Decode(&v); err == nil && v.Name != "" {
+		return v.Name
+	}
+	return c.Subject()
 }
 
 // allow asks lim whether account may be tried from client now. When not, it
@@ -482,6 +548,25 @@ func (s *server) hashError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.serverError(w, r, err)
+}
+
+// issuerError answers an error of the issuer that is not about the
+// request: 503 with Retry-After when the session store has no room for
+// another session (a login can succeed later; revocations never need
+// room), 500 when the store failed, or for anything else. The response text
+// is fixed; the error goes to the log only.
+func (s *server) issuerError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, issuer.ErrStoreFull):
+		s.log.WarnContext(r.Context(), "users: session store full", "route", r.Pattern)
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "no room for another session now; retry later")
+	case errors.Is(err, jwtauth.ErrStore):
+		s.log.ErrorContext(r.Context(), "users: session store failed", "method", r.Method, "route", r.Pattern, "err", err)
+		writeError(w, http.StatusInternalServerError, "server_error", "internal error")
+	default:
+		s.serverError(w, r, err)
+	}
 }
 
 // serverError logs err, which never holds a password or a token, and

@@ -2,7 +2,9 @@ package accounts
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,8 +23,8 @@ import (
 )
 
 // Run is the users command: it parses args (-addr, -db, -redis-addr,
-// -trusted-proxy), reads
-// JWT_SECRET (and REDIS_PASSWORD) with getenv, opens and migrates the
+// -trusted-proxy), reads JWT_SECRET (and, with -redis-addr,
+// JWT_REFRESH_SECRET and REDIS_PASSWORD) with getenv, opens and migrates the
 // database, connects to Redis when asked, and serves with srv, whose Handler
 // it sets, until ctx is done. ready, when not nil, receives the address it
 // listens on.
@@ -33,7 +35,7 @@ func Run(ctx context.Context, srv *http.Server, args []string, getenv func(strin
 	flags := flag.NewFlagSet("users", flag.ContinueOnError)
 	addr := flags.String("addr", "localhost:8000", "address to listen on")
 	dbPath := flags.String("db", "users.db", "SQLite database file; created and migrated at start")
-	redisAddr := flags.String("redis-addr", "", "Redis host:port that keeps revocations, used refresh tokens and the throttle's counters, shared by every instance (default: in memory, for one process); password from REDIS_PASSWORD")
+	redisAddr := flags.String("redis-addr", "", "Redis host:port that keeps sessions, revocations and the throttle's counters, shared by every instance (default: in memory, for one process); password from REDIS_PASSWORD")
 	var proxies []netip.Prefix
 	flags.Func("trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable or comma-separated; default: none)", cidrs(&proxies))
 	if err := flags.Parse(args); err != nil {
@@ -61,7 +63,17 @@ func Run(ctx context.Context, srv *http.Server, args []string, getenv func(strin
 			return err
 		}
 		defer rdb.Close()
-		cfg.Store = redisstore.New(rdb, redisstore.Options{})
+		// Sessions and revocations in Redis, shared by every instance: a
+		// login on one refreshes on another, and a logout anywhere holds
+		// everywhere.
+		if cfg.Store, err = redisstore.New(ctx, rdb, redisstore.Options{Logger: logger}); err != nil {
+			return fmt.Errorf("redis at %s: %w", *redisAddr, err)
+		}
+		// And the same refresh secret, so that each verifies the refresh
+		// tokens of the others.
+		if cfg.RefreshSecret, err = refreshSecretFrom(getenv, secret); err != nil {
+			return err
+		}
 		// The throttle's counters in the same Redis, so that limits hold
 		// across instances: an attacker gets no free failures per instance.
 		// Each Limiter has a prefix of its own, so they count apart.
@@ -130,6 +142,25 @@ func secretFrom(getenv func(string) string, logger *slog.Logger) ([]byte, error)
 	rand.Read(secret)
 	logger.Warn("users: JWT_SECRET is not set; using a random secret, so tokens will not survive a restart")
 	return secret, nil
+}
+
+// refreshSecretFrom reads JWT_REFRESH_SECRET, the secret of refresh
+// tokens, which instances that share sessions must share. When it is unset
+// it is derived from the JWT_SECRET: one-way, so that it differs from it
+// as the issuer requires, and the same on every instance.
+func refreshSecretFrom(getenv func(string) string, secret []byte) ([]byte, error) {
+	if s := getenv("JWT_REFRESH_SECRET"); s != "" {
+		if _, err := jwtauth.New(jwtauth.Config{Keys: jwtauth.HMAC([]byte(s))}); err != nil {
+			return nil, fmt.Errorf("JWT_REFRESH_SECRET: %w", err)
+		}
+		if hmac.Equal([]byte(s), secret) {
+			return nil, errors.New("JWT_REFRESH_SECRET must differ from JWT_SECRET")
+		}
+		return []byte(s), nil
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("users example: refresh token secret"))
+	return m.Sum(nil), nil
 }
 
 // dialRedis makes a client of the Redis at addr, as the redisstore
