@@ -16,7 +16,15 @@
 //
 //	GET /me        protected: 200, the token's claims as JSON
 //	GET /items     protected, scope items:read: 200 ["…"]
-//	GET /healthz   public: 200 "ok"
+//	GET /healthz   public: 200 "ok" while the process runs (liveness)
+//	GET /readyz    public: 200 {"ready":true,"keys":N,"fetched":…} when the
+//	               authorization server's keys are in use, 503 with
+//	               Retry-After otherwise (readiness: route no traffic here)
+//
+// When the keys cannot be had (the JWKS endpoint is down or hangs and no
+// good keys are left), a request gets 503 with Retry-After within
+// RemoteOptions.MaxWait (2 s), well inside the server's WriteTimeout, never a
+// dropped connection.
 package main
 
 import (
@@ -58,10 +66,11 @@ func run(ctx context.Context, args []string, logger *slog.Logger, ready func(str
 	keys := jwtauth.Remote(ctx, *jwksURL, jwtauth.RemoteOptions{
 		AllowLoopbackHTTP: true, // refused for any host but loopback
 		MissRefresh:       10 * time.Second,
+		MaxWait:           2 * time.Second, // well under WriteTimeout below
 		Logger:            logger,
 	})
 	defer keys.Close()
-	h, err := newApp(keys, *issuer, *audience, logger)
+	h, err := newApp(keys, keys.Status, *issuer, *audience, logger)
 	if err != nil {
 		return err
 	}
@@ -84,12 +93,14 @@ func run(ctx context.Context, args []string, logger *slog.Logger, ready func(str
 	return serve.Run(ctx, srv, ln, logger, ready, "resource", "jwks", *jwksURL)
 }
 
-func newApp(keys jwtauth.Keys, issuer, audience string, logger *slog.Logger) (http.Handler, error) {
+// newApp returns the routes; status reports the state of the keys, for
+// /readyz (nil: always ready, for static keys).
+func newApp(keys jwtauth.Keys, status func() jwtauth.RemoteStatus, issuer, audience string, logger *slog.Logger) (http.Handler, error) {
 	mw, err := jwtauth.New(jwtauth.Config{
 		Keys:     keys,
 		Issuer:   issuer,
 		Audience: audience,
-		Exclude:  []string{"GET /healthz"},
+		Exclude:  []string{"GET /healthz", "GET /readyz"},
 		Logger:   logger,
 	})
 	if err != nil {
@@ -99,6 +110,25 @@ func newApp(keys jwtauth.Keys, issuer, audience string, logger *slog.Logger) (ht
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		st := jwtauth.RemoteStatus{Ready: true}
+		if status != nil {
+			st = status()
+		}
+		if !st.Ready {
+			// The reason is in the log (LastError); a public endpoint
+			// says only that the keys are not ready.
+			w.Header().Set("Retry-After", "5")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		body := map[string]any{"ready": st.Ready, "keys": st.Keys}
+		if !st.LastSuccess.IsZero() {
+			body["fetched"] = st.LastSuccess.UTC().Format(time.RFC3339)
+		}
+		json.NewEncoder(w).Encode(body)
 	})
 	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
 		claims, _ := jwtauth.FromContext(r.Context())
