@@ -34,7 +34,7 @@ type RejectedEvent struct {
 	// one (ErrTokenExpired, ErrSignature, ErrMissingScope, ErrStore, …):
 	// a sentinel with fixed text, never the error itself.
 	Reason error
-	Status int    // the HTTP status of the answer
+	Status int    // the status the default error writer answers ([StatusCode]); an ErrorHandler may send another
 	Method string // the request's method, when it is a standard one; else "other"
 	// Pattern is the ServeMux pattern that matched the request, when the
 	// Middleware runs inside a mux route (a guard) or the request was

@@ -129,6 +129,8 @@ func resultLabel(err error) string {
 		return "canceled"
 	case context.DeadlineExceeded:
 		return "deadline_exceeded"
+	case jwtauth.ErrMissingToken:
+		return "missing_token"
 	case jwtauth.ErrInvalidToken:
 		return "invalid_token"
 	}

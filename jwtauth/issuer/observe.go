@@ -22,8 +22,9 @@ type Event struct {
 	// Err is nil on success, else the class of the failure, a sentinel:
 	// ErrStoreFull, jwtauth.ErrStore, ErrRefreshReused, ErrSessionDenied,
 	// jwtauth.ErrTokenRevoked, jwtauth.ErrInvalidToken, ErrNoSession,
-	// ErrNotRevocable, ErrSubject, ErrReservedClaim, ErrTooLarge, or
-	// context.Canceled / DeadlineExceeded.
+	// ErrNotRevocable, ErrSubject, ErrReservedClaim, ErrTooLarge,
+	// jwtauth.ErrMissingToken (Logout without claims), or context.Canceled /
+	// DeadlineExceeded.
 	Err      error
 	Duration time.Duration
 }
@@ -60,7 +61,7 @@ func (k EventKind) String() string {
 var eventClasses = []error{
 	ErrStoreFull, jwtauth.ErrStore, ErrRefreshReused, ErrSessionDenied, jwtauth.ErrTokenRevoked,
 	ErrNoSession, ErrNotRevocable, ErrSubject, ErrReservedClaim, ErrTooLarge,
-	context.Canceled, context.DeadlineExceeded, jwtauth.ErrInvalidToken,
+	context.Canceled, context.DeadlineExceeded, jwtauth.ErrMissingToken, jwtauth.ErrInvalidToken,
 }
 
 var errOther = errors.New("issuer: other error")

@@ -322,6 +322,7 @@ func (i *Issuer) RevokeSession(ctx context.Context, id string) error {
 // changes nothing.
 func (i *Issuer) RevokeSessionOf(ctx context.Context, subject, id string) error {
 	if subject == "" {
+		i.observe(ctx, EventRevokeSession, time.Now(), ErrNoSession)
 		return ErrNoSession
 	}
 	return i.endSession(ctx, id, subject)
