@@ -112,6 +112,10 @@ func problemFor(err error) problem {
 	switch {
 	case err == nil:
 		return problem{http.StatusOK, "", ""}
+	case errors.Is(err, ErrStore):
+		// First: a store's own error may wrap anything, ErrMissingToken
+		// or ErrInvalidToken included, and a failing store is 500.
+		return problem{http.StatusInternalServerError, "", "authentication unavailable"}
 	case errors.Is(err, ErrMissingToken):
 		return problem{http.StatusUnauthorized, "", "authentication required"}
 	case errors.Is(err, ErrMultipleTokens):

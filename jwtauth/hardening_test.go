@@ -453,3 +453,40 @@ func TestRefreshTypeByName(t *testing.T) {
 		}
 	}
 }
+
+// wrappingStore fails with an error that wraps another package error, as a
+// custom Store may: the answer must still be the store's 500, and an
+// Optional Middleware must not let the request through as anonymous.
+type wrappingStore struct{ err error }
+
+func (s wrappingStore) Revoked(context.Context, jwtauth.TokenRef) (bool, error) { return false, s.err }
+
+func TestAttackStoreErrorWrappingAnotherClass(t *testing.T) {
+	tok := kitToken(t, kitClaims("alice", "jti", "j-1"))
+	for _, inner := range []error{jwtauth.ErrMissingToken, jwtauth.ErrTokenRevoked, jwtauth.ErrKeysUnavailable, jwtauth.ErrMissingScope, jwtauth.ErrInvalidToken} {
+		for _, optional := range []bool{false, true} {
+			m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Optional: optional,
+				Store: wrappingStore{fmt.Errorf("redis said: %w", inner)}})
+			reached := false
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Authorization", "Bearer "+tok)
+			m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true })).ServeHTTP(w, r)
+			if reached || w.Code != 500 {
+				t.Errorf("store error wrapping %v (Optional %v): %d, reached %v; want 500", inner, optional, w.Code, reached)
+			}
+		}
+	}
+	// A Validate hook returning ErrMissingToken does not make an Optional
+	// request anonymous either.
+	m := kitNew(t, jwtauth.Config{Keys: jwtauth.HMAC(kitSecret), Optional: true,
+		Validate: func(context.Context, *jwtauth.Claims) error { return jwtauth.ErrMissingToken }})
+	reached := false
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true })).ServeHTTP(w, r)
+	if reached || w.Code != 401 {
+		t.Errorf("Validate returning ErrMissingToken under Optional: %d, reached %v; want 401", w.Code, reached)
+	}
+}

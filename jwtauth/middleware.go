@@ -88,7 +88,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		switch {
 		case err == nil:
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), claims)))
-		case m.cfg.Optional && errors.Is(err, ErrMissingToken):
+		case m.cfg.Optional && err == ErrMissingToken:
+			// Exactly no token, as extract says it: not an error that
+			// merely wraps ErrMissingToken (a store's, a Validate hook's),
+			// which must not turn a token-bearing request anonymous.
 			// No claims, but the guards further in answer as this
 			// middleware would (realm, logger, ErrorHandler).
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), middlewareKey{}, m)))
