@@ -391,10 +391,40 @@ func (r *RemoteKeys) keySet(ctx context.Context) (*keySet, error) {
 	if s := r.snapshot(); s != nil && !r.stale(s) {
 		return s.set, nil
 	}
+	if set, waited := r.first(ctx); waited {
+		if set != nil {
+			return set, nil
+		}
+		return nil, ErrKeysUnavailable // its MaxWait is spent
+	}
 	if set, ok := r.refresh(ctx); ok && set != nil {
 		return set, nil
 	}
 	return nil, ErrKeysUnavailable
+}
+
+// first waits, at most MaxWait and ctx, for the first fetch when none has
+// ended yet: a request that arrives while it runs waits for it rather than
+// start another, which would also spend the MissRefresh budget that a
+// rotation right after start-up needs. It reports whether it waited, and
+// the keys when they came.
+func (r *RemoteKeys) first(ctx context.Context) (*keySet, bool) {
+	f := r.f.Load()
+	r.stMu.Lock()
+	ended := !r.lastFetch.IsZero()
+	r.stMu.Unlock()
+	if f == nil || ended {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.MaxWait)
+	defer cancel()
+	if f.res.Ready(ctx) != nil {
+		return nil, true
+	}
+	if s := r.snapshot(); s != nil && !r.stale(s) {
+		return s.set, true
+	}
+	return nil, true
 }
 
 // stale reports whether s is older than MaxStale.
