@@ -7,7 +7,8 @@ import (
 
 // Clock is a clock that moves only when told to, for tests of expiry,
 // not-before and session lifetimes. Its Now method is what
-// jwtauth.Config.Now, issuer.Config.Now and [Options.Now] take:
+// jwtauth.Config.Now, issuer.Config.Now, [Options.Now] and
+// [ProviderOptions.Now] take:
 //
 //	clock := jwtauthtest.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 //	kit := jwtauthtest.New(t, jwtauthtest.Options{Now: clock.Now})

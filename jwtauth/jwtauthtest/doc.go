@@ -1,7 +1,7 @@
 // Package jwtauthtest helps test code that package jwtauth protects: it
 // mints valid tokens and every kind of bad one, makes verified
 // [jwtauth.Claims] for handler unit tests, gives a clock that moves when
-// told.
+// told, and runs a fake identity provider for tests of remote keys.
 //
 // # A handler test in three lines
 //
@@ -56,11 +56,23 @@
 // issuer.Config.Now, so that a test can expire a token without waiting.
 // Give the kit and the Middleware the same clock ([Kit.Config] does).
 //
+// # Remote keys
+//
+// [NewProvider] starts a fake OpenID Connect provider on a loopback port,
+// in the manner of httptest.Server: a discovery document, a JWK Set, tokens
+// of its current key, key rotation ([Provider.Rotate], [Provider.Retire]),
+// and faults on demand ([Provider.SetFault]: down, slow, 500, garbage, an
+// empty set, a hang), with a count of fetches. It serves http by default,
+// which jwtauth.Remote and jwtauth.Discover accept only with
+// RemoteOptions.AllowLoopbackHTTP; with [ProviderOptions.TLS] it serves
+// https with a certificate that only [Provider.Client] trusts.
+// [Provider.RemoteOptions] sets whichever the provider needs.
+//
 // # Keys
 //
-// Each Kit makes keys of its own, except RSA keys: making one takes
-// seconds under the race detector, so they are made once per process and
-// shared, each Kit giving them a random kid of its own.
+// Each Kit and Provider makes keys of its own, except RSA keys: making one
+// takes seconds under the race detector, so they are made once per process
+// and shared, each Kit and Provider giving them a random kid of its own.
 // [Options.Key] signs with a key of yours instead.
 //
 // # Security considerations
@@ -69,6 +81,6 @@
 // way to make jwtauth accept alg "none", an unknown key or an expired
 // token: those tokens exist only as bad tokens, which jwtauth refuses, and
 // the kit configures jwtauth only through its public Config. The kit's keys
-// are made at random for each test process (or are yours). Do not import it
-// from production code.
+// are made at random for each test process (or are yours), and its
+// Provider listens on loopback only. Do not import it from production code.
 package jwtauthtest

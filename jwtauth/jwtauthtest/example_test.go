@@ -158,6 +158,47 @@ func ExampleKit_Bad() {
 	// Output: 401 jwtauth: token expired
 }
 
+// A fake identity provider for a Discover setup: discovery, rotation, and
+// a fault that jwtauth rides out on its last good keys.
+func ExampleNewProvider() {
+	t := new(exampleT)
+	defer t.done()
+	ctx := context.Background()
+
+	idp := jwtauthtest.NewProvider(t, jwtauthtest.ProviderOptions{Audience: "api"})
+	opts := idp.RemoteOptions()         // AllowLoopbackHTTP for http://127.0.0.1
+	opts.MissRefresh = time.Millisecond // refetch for every unknown kid: a test needs no rate limit
+	keys, err := jwtauth.Discover(ctx, idp.Issuer(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Close()
+	mw, _ := jwtauth.New(jwtauth.Config{Keys: keys, Issuer: idp.Issuer(), Audience: "api"})
+
+	first := idp.TokenFor("alice", nil)
+	_, err = mw.Verify(ctx, first)
+	fmt.Println("first key:", err)
+
+	idp.Rotate() // the next token names a new kid: jwtauth refetches the set
+	_, err = mw.Verify(ctx, idp.TokenFor("alice", nil))
+	fmt.Println("after rotation:", err)
+
+	idp.SetFault(jwtauthtest.Fault500)
+	idp.Rotate()
+	fetches := idp.Fetches()
+	_, err = mw.Verify(ctx, idp.TokenFor("alice", nil))
+	fmt.Println("new key while the set fails:", err)
+	fmt.Println("fetched for it:", idp.Fetches() > fetches)
+	_, err = mw.Verify(ctx, first)
+	fmt.Println("old key while the set fails:", err)
+	// Output:
+	// first key: <nil>
+	// after rotation: <nil>
+	// new key while the set fails: jwtauth: no key for token
+	// fetched for it: true
+	// old key while the set fails: <nil>
+}
+
 // A clock that moves when told: expire a token without waiting.
 func ExampleClock() {
 	t := new(exampleT)

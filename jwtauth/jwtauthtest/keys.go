@@ -27,8 +27,8 @@ var algorithms = map[string]string{
 }
 
 // rsaKeys are the RSA keys of this process, made on first use: generating
-// a 2048-bit key takes a second or more under -race, so every Kit of an
-// RSA algorithm shares these few, each under kids of its own.
+// a 2048-bit key takes a second or more under -race, so every Kit and
+// Provider of an RSA algorithm shares these few, each under kids of its own.
 // Slot n is made once, by the first caller that needs it.
 var rsaKeys struct {
 	mu    sync.Mutex

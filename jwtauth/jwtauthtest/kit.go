@@ -94,8 +94,8 @@ type Kit struct {
 //
 // A key of its own is new for each Kit, except for RSA: generating a
 // 2048-bit key takes seconds under -race, so RSA keys are made once per
-// process (on first use, by sync.OnceValues) and shared by every Kit, each
-// with a random kid of its own. A token of one Kit is thus
+// process (on first use, by sync.OnceValues) and shared by every Kit and
+// [Provider], each with a random kid of its own. A token of one Kit is thus
 // refused by the keys of another (jwtauth.ErrUnknownKey) even when both use
 // RS256.
 func New(t testing.TB, opts Options) *Kit {

@@ -175,6 +175,12 @@ func TestSetupErrorsStopTheTest(t *testing.T) {
 		"Request relative without slash": func(tb testing.TB) {
 			jwtauthtest.New(tb, jwtauthtest.Options{}).Request("GET", "me", "a", nil)
 		},
+		"provider HMAC":    func(tb testing.TB) { jwtauthtest.NewProvider(tb, jwtauthtest.ProviderOptions{Algorithm: "HS256"}) },
+		"provider unknown": func(tb testing.TB) { jwtauthtest.NewProvider(tb, jwtauthtest.ProviderOptions{Algorithm: "none"}) },
+		"provider retire current": func(tb testing.TB) {
+			p := jwtauthtest.NewProvider(tb, jwtauthtest.ProviderOptions{})
+			p.Retire(p.KeyID())
+		},
 	}
 	for name, fn := range cases {
 		t.Run(name, func(t *testing.T) {
