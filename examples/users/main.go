@@ -111,6 +111,11 @@
 //
 //	JWT_SECRET=… go -C examples run ./users -addr :8000 -redis-addr localhost:6379
 //	JWT_SECRET=… go -C examples run ./users -addr :8001 -redis-addr localhost:6379
+//
+// With -metrics-addr host:port, the authentication metrics of package
+// otelauth (verifications, rejections by reason, logins, refreshes, reuse
+// detected, logouts) are served for Prometheus at http://host:port/metrics,
+// on a listener of their own, off the public port.
 package main
 
 import (

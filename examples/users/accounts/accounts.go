@@ -38,6 +38,7 @@ import (
 
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/jwtauth/issuer"
+	"github.com/authkit-go/authkit/otelauth"
 	"github.com/authkit-go/authkit/password"
 	"github.com/authkit-go/authkit/throttle"
 )
@@ -79,6 +80,11 @@ type Config struct {
 	// for this long (two tabs refreshing at once) without ending the
 	// session as a reuse. Default 0: a refresh token works once.
 	RefreshGrace time.Duration
+
+	// Metrics, when set, counts verifications, rejections and session
+	// operations (logins, refreshes, reuse, logouts) in OpenTelemetry; Run
+	// serves them for Prometheus with -metrics-addr. Default: none.
+	Metrics *otelauth.Observer
 
 	// Hasher hashes and verifies passwords. Default: the zero Hasher
 	// (argon2id, OWASP parameters, GOMAXPROCS computations at once).
@@ -192,7 +198,7 @@ func New(cfg Config) (http.Handler, error) {
 		hasher: cfg.Hasher,
 		log:    cfg.Logger,
 	}
-	iss, err := issuer.New(issuer.Config{
+	icfg := issuer.Config{
 		Key:                   issuer.SigningKey{Algorithm: "HS256", Key: cfg.Secret},
 		TTL:                   cfg.AccessTTL,
 		RefreshSecret:         cfg.RefreshSecret,
@@ -201,7 +207,11 @@ func New(cfg Config) (http.Handler, error) {
 		Store:                 cfg.Store,
 		OnRefresh:             s.onRefresh,
 		Now:                   cfg.Now,
-	})
+	}
+	if cfg.Metrics != nil { // never a typed nil in the interface
+		icfg.Observer = cfg.Metrics
+	}
+	iss, err := issuer.New(icfg)
 	if err != nil {
 		return nil, fmt.Errorf("accounts: secret: %w", err)
 	}
@@ -210,12 +220,16 @@ func New(cfg Config) (http.Handler, error) {
 	// kid (the FastAPI recipe's), uses the one HS256 key it holds: the same
 	// secret. It also brings the issuer's revocation store, so a logout
 	// takes effect here. No audience: see the README's interop note.
-	mw, err := jwtauth.New(jwtauth.Config{
+	mcfg := jwtauth.Config{
 		Keys:    iss.Keys(),
 		Exclude: []string{"/auth/register", "/auth/token", "/auth/refresh"},
 		Logger:  cfg.Logger,
 		Now:     cfg.Now,
-	})
+	}
+	if cfg.Metrics != nil {
+		mcfg.Observer = cfg.Metrics
+	}
+	mw, err := jwtauth.New(mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("accounts: secret: %w", err)
 	}

@@ -36,6 +36,7 @@ func Run(ctx context.Context, srv *http.Server, args []string, getenv func(strin
 	addr := flags.String("addr", "localhost:8000", "address to listen on")
 	dbPath := flags.String("db", "users.db", "SQLite database file; created and migrated at start")
 	redisAddr := flags.String("redis-addr", "", "Redis host:port that keeps sessions, revocations and the throttle's counters, shared by every instance (default: in memory, for one process); password from REDIS_PASSWORD")
+	metricsAddr := flags.String("metrics-addr", "", "address to serve OpenTelemetry metrics on, for Prometheus at /metrics (default: none); keep it off the public network")
 	var proxies []netip.Prefix
 	flags.Func("trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable or comma-separated; default: none)", cidrs(&proxies))
 	if err := flags.Parse(args); err != nil {
@@ -91,6 +92,13 @@ func Run(ctx context.Context, srv *http.Server, args []string, getenv func(strin
 				return err
 			}
 		}
+	}
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(ctx, &cfg, *metricsAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	db, err := Open(ctx, *dbPath)
 	if err != nil {
