@@ -15,24 +15,19 @@ import (
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth/issuer"
+	"github.com/authkit-go/authkit/jwtauth/jwtauthtest"
 )
 
 func TestRoutes(t *testing.T) {
-	iss, err := issuer.New(issuer.Config{
-		Key:    issuer.SigningKey{Algorithm: "HS256", Key: []byte("a secret for this test, 32 bytes or more")},
-		Issuer: "https://auth.example.com",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := newApp(iss.Keys(), nil, "https://auth.example.com", "", slog.New(slog.DiscardHandler))
+	kit := jwtauthtest.New(t, jwtauthtest.Options{Issuer: "https://auth.example.com"})
+	h, err := newApp(kit.Keys(), nil, "https://auth.example.com", "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	withScope, _ := iss.Issue(t.Context(), "ada", map[string]any{"scope": "items:read"})
-	without, _ := iss.Issue(t.Context(), "bob", nil)
+	withScope := kit.TokenFor("ada", map[string]any{"scope": "items:read"})
+	without := kit.TokenFor("bob", nil)
 
 	for _, tc := range []struct {
 		path, token string
@@ -135,4 +130,22 @@ func mustKey(t *testing.T) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// Every kind of bad token gets 401 from the real routes.
+func TestBadTokens(t *testing.T) {
+	kit := jwtauthtest.New(t, jwtauthtest.Options{Issuer: "https://auth.example.com"})
+	h, err := newApp(kit.Keys(), nil, "https://auth.example.com", "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range kit.BadTokens() {
+		r := httptest.NewRequest("GET", "/me", nil)
+		r.Header.Set("Authorization", "Bearer "+bad.Token)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Errorf("%s: %d; want 401", bad.Name, w.Code)
+		}
+	}
 }
