@@ -180,6 +180,9 @@ type Config struct {
 	// against the token's cnf.jkt. A DPoP-bound token sent as Bearer is
 	// then refused, and DPoP.Required refuses Bearer altogether. Default:
 	// none; the DPoP scheme is then not a credential (ErrMissingToken).
+	// Proofs are checked by Authenticate and Handler, which see the
+	// request; Verify, which sees only a token, checks none (see
+	// [Claims.Thumbprint] and [DPoPVerifier] for other transports).
 	DPoP *DPoPConfig
 
 	// ResourceMetadata, when set, is the URL of this resource's RFC 9728

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -154,6 +155,7 @@ const (
 	defaultMaxProofSize  = 8 << 10
 	maxJTILength         = 256
 	maxProofMembers      = 32
+	maxProofRSABits      = 4096
 )
 
 // defaultDPoPAlgorithms are the asymmetric algorithms, in challenge order.
@@ -442,6 +444,9 @@ func proofKey(alg string, raw []byte) (*key, string, error) {
 	var pub any
 	if err := jwk.Export(jk, &pub); err != nil {
 		return nil, "", errProofKey
+	}
+	if rk, ok := pub.(*rsa.PublicKey); ok && rk.N.BitLen() > maxProofRSABits {
+		return nil, "", errProofKey // a client's key: bound the cost it can ask for
 	}
 	k, err := newPublicKey(alg, "", pub)
 	if err != nil {

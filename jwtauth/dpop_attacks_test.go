@@ -2,6 +2,7 @@ package jwtauth_test
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -178,6 +179,14 @@ func TestDPoPAttacks(t *testing.T) {
 		}, badSig},
 		{"jwk that does not fit alg", mw, func() *http.Request {
 			return req(forged(hdr(func(h map[string]any) { h["alg"] = "ES384" }), claims(nil)))
+		}, badKey},
+		{"RSA jwk of more than 4096 bits", mw, func() *http.Request {
+			n := make([]byte, 4200/8)
+			rand.Read(n)
+			n[0] |= 0x80
+			n[len(n)-1] |= 1
+			big := map[string]any{"kty": "RSA", "e": "AQAB", "n": base64.RawURLEncoding.EncodeToString(n)}
+			return req(forged(hdr(func(h map[string]any) { h["alg"] = "RS256"; h["jwk"] = big }), claims(nil)))
 		}, badKey},
 		{"alg none", mw, func() *http.Request {
 			return req(forgeProof(t, key, "none", hdr(func(h map[string]any) { h["alg"] = "none" }), claims(nil)))
