@@ -175,6 +175,23 @@ type Config struct {
 	// rejection (see [Observer]). Default: none, at no cost.
 	Observer Observer
 
+	// DPoP, when set, verifies DPoP-bound tokens (RFC 9449): requests with
+	// "Authorization: DPoP <token>" and a DPoP proof header, checked
+	// against the token's cnf.jkt. A DPoP-bound token sent as Bearer is
+	// then refused, and DPoP.Required refuses Bearer altogether. Default:
+	// none; the DPoP scheme is then not a credential (ErrMissingToken).
+	// Proofs are checked by Authenticate and Handler, which see the
+	// request; Verify, which sees only a token, checks none (see
+	// [Claims.Thumbprint] and [DPoPVerifier] for other transports).
+	DPoP *DPoPConfig
+
+	// ResourceMetadata, when set, is the URL of this resource's RFC 9728
+	// metadata (see [MetadataHandler]), sent in the resource_metadata
+	// parameter of every 401 and 403 challenge so that a client can find
+	// the authorization servers. It must be https, or http on a loopback
+	// host. Default: none.
+	ResourceMetadata string
+
 	// Now returns the current time, for tests. Default time.Now.
 	Now func() time.Time
 }
@@ -301,6 +318,9 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ResourceMetadata != "" && (!isQuotable(c.ResourceMetadata) || checkResourceURL(c.ResourceMetadata) != nil) {
+		return c, configError("ResourceMetadata must be an https URL (http only on a loopback host)")
 	}
 	c.RequiredClaims = slices.Clone(c.RequiredClaims)
 	c.Audiences = slices.Clone(c.Audiences)

@@ -122,6 +122,12 @@ func problemFor(err error) problem {
 		return problem{http.StatusBadRequest, "invalid_request", "more than one token in request"}
 	case errors.Is(err, ErrInvalidRequest):
 		return problem{http.StatusBadRequest, "invalid_request", "malformed authorization header"}
+	case errors.Is(err, ErrDPoPNonce):
+		return problem{http.StatusUnauthorized, "use_dpop_nonce", "a DPoP nonce is required"}
+	case errors.Is(err, ErrDPoPProof):
+		return problem{http.StatusUnauthorized, "invalid_dpop_proof", "the DPoP proof is invalid"}
+	case errors.Is(err, ErrReplayCacheFull):
+		return problem{http.StatusServiceUnavailable, "", "authentication temporarily unavailable"}
 	case errors.Is(err, ErrTokenExpired):
 		return problem{http.StatusUnauthorized, "invalid_token", "the access token expired"}
 	case errors.Is(err, ErrInvalidToken):

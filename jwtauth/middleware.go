@@ -27,6 +27,8 @@ type Middleware struct {
 	// foldFirst the bytes such a variant may start with (see isFoldVariant).
 	foldNames []string
 	foldFirst [256]bool
+
+	dpop *DPoPVerifier // nil without Config.DPoP
 }
 
 // New validates cfg and returns a Middleware. It fails, with an error that
@@ -57,6 +59,11 @@ func New(cfg Config) (*Middleware, error) {
 	}
 	if len(cfg.Exclude) > 0 {
 		if m.exclude, err = newExcluder(cfg.Exclude, cfg.InsecureExcludeEverything); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.DPoP != nil {
+		if m.dpop, err = newDPoPVerifier(*cfg.DPoP, cfg.Now); err != nil {
 			return nil, err
 		}
 	}
@@ -107,6 +114,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // Config.Optional. A request without a token gives [ErrMissingToken]; every
 // error matches one of the package's errors with errors.Is.
 func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
+	if m.dpop != nil {
+		return m.authenticateDPoP(r)
+	}
 	token, fromCookie, err := m.extract(r)
 	if err != nil {
 		return nil, err
@@ -209,6 +219,7 @@ var errUnclassified = errors.New("jwtauth: unclassified error")
 
 // reasons lists the package's errors, the most specific first.
 var reasons = []error{
+	ErrReplayCacheFull, ErrDPoPReplay, ErrDPoPNonce, ErrDPoPBinding, ErrDPoPRequired, ErrDPoPProof,
 	ErrStore, ErrGuard, ErrKeysUnavailable, ErrCrossOrigin,
 	ErrMultipleTokens, ErrMalformedHeader, ErrInvalidRequest, ErrMissingToken,
 	ErrTokenMalformed, ErrTokenTooLarge, ErrUnsupportedHeader, ErrAlgorithm,
@@ -242,7 +253,7 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error, s
 		h(w, r, err)
 		return
 	}
-	writeProblem(w, m.cfg.Realm, err, scope)
+	writeProblemOf(w, r, m, err, scope)
 }
 
 // newIssuers makes the Middleware of each of cfg.Issuers: cfg's rules, with

@@ -11,10 +11,21 @@ import (
 // body {"error", "error_description"}. Every string in it is fixed or comes
 // from configuration; nothing is copied from the request.
 func writeProblem(w http.ResponseWriter, realm string, err error, scope string) {
+	writeProblemOf(w, nil, &Middleware{cfg: Config{Realm: realm}}, err, scope)
+}
+
+// writeProblemOf is writeProblem with m's challenges: DPoP's, and the
+// resource_metadata parameter, when m has them.
+func writeProblemOf(w http.ResponseWriter, r *http.Request, m *Middleware, err error, scope string) {
+	realm := m.cfg.Realm
 	p := problemFor(err)
 	h := w.Header()
 	if p.status == http.StatusUnauthorized || p.code == "insufficient_scope" || p.code == "invalid_request" {
-		h.Set("WWW-Authenticate", challenge(realm, p, scope))
+		if m.dpop != nil || m.cfg.ResourceMetadata != "" {
+			m.setChallenges(h, r, p, err, scope)
+		} else {
+			h.Set("WWW-Authenticate", challenge(realm, p, scope))
+		}
 	}
 	if p.status == http.StatusServiceUnavailable {
 		// Keys (or a store) are missing for now: the client may retry

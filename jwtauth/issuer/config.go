@@ -90,6 +90,19 @@ type Config struct {
 	// [Observer]). Default: none, at no cost.
 	Observer Observer
 
+	// AccessTokenType is the typ header of access tokens: "JWT" (the
+	// default) or "at+jwt" (RFC 9068 §2.1), which a verifier can require
+	// with jwtauth.Config.Type "at+jwt" so that no other JWT of the same
+	// keys (an ID token, say) passes as an access token.
+	AccessTokenType string
+
+	// DPoP configures the verification of DPoP proofs (RFC 9449) at
+	// [Issuer.LoginDPoP] and [Issuer.RefreshDPoP]: algorithms, window,
+	// nonces. Default: the zero DPoPConfig, with Store as the replay cache
+	// when it implements jwtauth.ReplayCache (MemoryStore does), and Now
+	// as the clock.
+	DPoP *jwtauth.DPoPConfig
+
 	// Now returns the current time, for tests. Default time.Now. It is the
 	// clock of the Store too: every deadline the Issuer records is measured
 	// by it.
@@ -156,6 +169,11 @@ func (cfg Config) validate() (Config, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	switch cfg.AccessTokenType {
+	case "", "JWT", "at+jwt":
+	default:
+		return cfg, configError("AccessTokenType must be \"JWT\" or \"at+jwt\"")
 	}
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore(0)

@@ -17,7 +17,7 @@ import (
 )
 
 // registered are the claim names the Issuer sets itself.
-var registered = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "gen", "fresh"}
+var registered = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "gen", "fresh", "cnf"}
 
 // maxClaims is jwtauth's bound on the claims of a token.
 const maxClaims = 256
@@ -53,7 +53,7 @@ func (i *Issuer) Issue(ctx context.Context, subject string, claims map[string]an
 		return "", err
 	}
 	now := i.cfg.Now()
-	return i.signAccess(i.state.Load(), subject, raw, "", now, now.Add(i.cfg.TTL), true)
+	return i.signAccess(i.state.Load(), subject, raw, "", now, now.Add(i.cfg.TTL), true, "")
 }
 
 // checkSubject enforces the rules on subjects.
@@ -69,13 +69,15 @@ func hasControl(s string) bool {
 }
 
 // signAccess signs an access token of subject with the private claims raw
-// (a JSON object, or nil).
-func (i *Issuer) signAccess(st *state, subject string, raw json.RawMessage, sid string, now, exp time.Time, fresh bool) (string, error) {
+// (a JSON object, or nil), bound to the DPoP key of thumbprint jkt when it
+// is not "".
+func (i *Issuer) signAccess(st *state, subject string, raw json.RawMessage, sid string, now, exp time.Time, fresh bool, jkt string) (string, error) {
 	p := i.payload(subject, now, exp)
 	p = appendMember(p, "jti", randomID())
 	if sid != "" {
 		p = appendMember(p, "sid", sid)
 	}
+	p = appendCnf(p, jkt)
 	if fresh {
 		p = append(p, `,"fresh":true`...)
 	}

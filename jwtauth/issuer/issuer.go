@@ -29,6 +29,8 @@ type Issuer struct {
 
 	checker     *jwtauth.Middleware // see checkToken
 	checkSigner *signer
+
+	dpop *jwtauth.DPoPVerifier // verifies proofs at login and refresh
 }
 
 // New validates cfg and returns an Issuer. Errors match jwtauth.ErrConfig.
@@ -68,6 +70,9 @@ func New(cfg Config) (*Issuer, error) {
 		return nil, err
 	}
 	if i.checker, err = jwtauth.New(jwtauth.Config{Keys: ring, DisableCache: true, InsecureAnyAudience: true, MaxTokenSize: 64 << 10}); err != nil {
+		return nil, err
+	}
+	if i.dpop, err = i.newDPoP(); err != nil {
 		return nil, err
 	}
 	return i, nil

@@ -105,7 +105,7 @@ func (i *Issuer) newSigner(sk SigningKey, field string) (*signer, error) {
 	if _, err := jwtauth.NewKeyRing(nil, s.verify); err != nil {
 		return nil, configError("%s: %w", field, errors.Unwrap(causeOf(err)))
 	}
-	s.header = encodeHeader(s.alg, s.kid, "JWT")
+	s.header = encodeHeader(s.alg, s.kid, i.cfg.accessTokenType())
 	return s, nil
 }
 

@@ -33,6 +33,8 @@ type MemoryStore struct {
 	subjects map[string]*memSubject
 	expiry   timeHeap // sessions, by Expires
 	forget   timeHeap // subjects without sessions, by until
+
+	replay replayOnce // DPoP proofs seen: see dpop.go
 }
 
 type memSession struct {

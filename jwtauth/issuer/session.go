@@ -21,17 +21,25 @@ type Tokens struct {
 	ExpiresIn time.Duration
 	// SessionID is the session the tokens belong to (their sid).
 	SessionID string
+	// Thumbprint is the cnf.jkt that binds AccessToken to the client's
+	// DPoP key (see [Issuer.LoginDPoP]); "" for a bearer token.
+	Thumbprint string
 }
 
 // MarshalJSON renders t as an OAuth 2.0 token response (RFC 6749 §5.1):
-// {"access_token", "token_type": "bearer", "expires_in", "refresh_token"}.
+// {"access_token", "token_type": "bearer", "expires_in", "refresh_token"};
+// token_type is "DPoP" for a DPoP-bound access token (RFC 9449 §5).
 func (t Tokens) MarshalJSON() ([]byte, error) {
+	typ := "bearer"
+	if t.Thumbprint != "" {
+		typ = "DPoP"
+	}
 	return json.Marshal(struct {
 		AccessToken  string `json:"access_token"`
 		TokenType    string `json:"token_type"`
 		ExpiresIn    int64  `json:"expires_in"`
 		RefreshToken string `json:"refresh_token,omitempty"`
-	}{t.AccessToken, "bearer", int64(t.ExpiresIn / time.Second), t.RefreshToken})
+	}{t.AccessToken, typ, int64(t.ExpiresIn / time.Second), t.RefreshToken})
 }
 
 // WriteTokens writes t as a 200 OAuth 2.0 token response, with the headers
@@ -97,15 +105,16 @@ func clean(s string) string {
 // ends. A store with no room fails with [ErrStoreFull] (answer 503).
 func (i *Issuer) Login(ctx context.Context, subject string, claims map[string]any, opts ...LoginOption) (*Tokens, error) {
 	if i.cfg.Observer == nil {
-		return i.login(ctx, subject, claims, opts...)
+		return i.login(ctx, subject, claims, "", opts...)
 	}
 	start := time.Now()
-	t, err := i.login(ctx, subject, claims, opts...)
+	t, err := i.login(ctx, subject, claims, "", opts...)
 	i.observe(ctx, EventLogin, start, err)
 	return t, err
 }
 
-func (i *Issuer) login(ctx context.Context, subject string, claims map[string]any, opts ...LoginOption) (*Tokens, error) {
+// login starts the session; jkt, when not "", binds it to a DPoP key.
+func (i *Issuer) login(ctx context.Context, subject string, claims map[string]any, jkt string, opts ...LoginOption) (*Tokens, error) {
 	if err := checkSubject(subject); err != nil {
 		return nil, err
 	}
@@ -126,10 +135,11 @@ func (i *Issuer) login(ctx context.Context, subject string, claims map[string]an
 		}
 	}
 	s.Device, s.Address = cl.device, cl.address
+	s.Thumbprint = jkt
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t, err := i.tokens(s, now, true)
+	t, err := i.tokens(s, now, true, jkt)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +158,12 @@ func storeError(err error) error {
 	return fmt.Errorf("%w: %w", jwtauth.ErrStore, err)
 }
 
-// tokens mints the tokens of session s at its generation.
-func (i *Issuer) tokens(s *Session, now time.Time, fresh bool) (*Tokens, error) {
+// tokens mints the tokens of session s at its generation: an access token
+// bound to jkt when it is not "", a refresh token bound to s.Thumbprint.
+func (i *Issuer) tokens(s *Session, now time.Time, fresh bool, jkt string) (*Tokens, error) {
 	st := i.state.Load()
 	exp := minTime(now.Add(i.cfg.TTL), s.Deadline)
-	access, err := i.signAccess(st, s.Subject, s.Claims, s.ID, now, exp, fresh)
+	access, err := i.signAccess(st, s.Subject, s.Claims, s.ID, now, exp, fresh, jkt)
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +171,12 @@ func (i *Issuer) tokens(s *Session, now time.Time, fresh bool) (*Tokens, error) 
 	p = appendMember(p, "sid", s.ID)
 	p = append(p, `,"gen":`...)
 	p = strconv.AppendUint(p, s.Generation, 10)
+	p = appendCnf(p, s.Thumbprint)
 	refresh, err := sign(i.refreshSignerOf(st), append(p, '}'))
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: access, RefreshToken: refresh, ExpiresIn: exp.Sub(now).Truncate(time.Second), SessionID: s.ID}, nil
+	return &Tokens{AccessToken: access, RefreshToken: refresh, ExpiresIn: exp.Sub(now).Truncate(time.Second), SessionID: s.ID, Thumbprint: jkt}, nil
 }
 
 // Refresh exchanges a refresh token for the session's next tokens, and
@@ -182,16 +194,21 @@ func (i *Issuer) tokens(s *Session, now time.Time, fresh bool) (*Tokens, error) 
 // match jwtauth.ErrInvalidToken; store failures wrap jwtauth.ErrStore.
 func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	if i.cfg.Observer == nil {
-		return i.refresh(ctx, refreshToken)
+		return i.refresh(ctx, refreshToken, nil)
 	}
 	start := time.Now()
-	t, err := i.refresh(ctx, refreshToken)
+	t, err := i.refresh(ctx, refreshToken, nil)
 	i.observe(ctx, EventRefresh, start, err)
 	return t, err
 }
 
-func (i *Issuer) refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+// refresh is Refresh, with the DPoP proof of the request when not nil.
+func (i *Issuer) refresh(ctx context.Context, refreshToken string, proof *DPoPProof) (*Tokens, error) {
 	c, err := i.refreshMW.Verify(ctx, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	bound, jkt, err := i.checkRefreshProof(ctx, c, proof)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +241,8 @@ func (i *Issuer) refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	}
 	switch outcome {
 	case Advanced, InGrace:
-		return i.tokens(s, now, false)
+		s.Thumbprint = bound // a store may not keep it; the token carries it
+		return i.tokens(s, now, false, jkt)
 	case Reused:
 		return nil, ErrRefreshReused
 	}

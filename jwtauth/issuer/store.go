@@ -36,6 +36,11 @@ type Session struct {
 	// Claims are the private claims of the session's access tokens: a JSON
 	// object, kept byte for byte as Login or OnRefresh made it.
 	Claims json.RawMessage
+
+	// Thumbprint is the DPoP key the session is bound to ([Issuer.LoginDPoP]),
+	// or "". Its refresh tokens carry it too (cnf.jkt), which is what
+	// Refresh checks, so a store need not keep it.
+	Thumbprint string
 }
 
 // Store keeps sessions and revocations for an Issuer, and answers a
