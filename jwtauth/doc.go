@@ -42,6 +42,26 @@
 // [Config.Keys] with its [Store], so that its revocations take effect in the
 // Middleware. A resource server that only verifies imports jwtauth alone.
 //
+// # Sender-constrained tokens
+//
+// With [Config.DPoP], a request may (or must) present its token as
+// "Authorization: DPoP" with a proof in the DPoP header (RFC 9449): signed by
+// the key that the token's cnf.jkt names, for this request's method and URL,
+// recent, bound to the token by ath, and accepted once ([ReplayCache]). A
+// DPoP-bound token sent as Bearer is refused. [MetadataHandler] serves the
+// RFC 9728 protected-resource metadata, and [Config.ResourceMetadata] names
+// it in challenges. Package jwtauth/dpop makes proofs for clients.
+//
+// # Observability and your own checks
+//
+// [Config.Observer] hears of every verification and rejection, and
+// [RemoteOptions.Observer] of every key fetch (the otelauth module exports
+// them to OpenTelemetry); [Config.Validate] refuses what only the
+// application knows, on cache hits too. [ClaimsAs] decodes the claims into a
+// type of yours. [BearerToken] is the RFC 6750 parser for other transports
+// (the grpcauth module has gRPC interceptors), and package jwtauth/jwtauthtest
+// mints good and bad tokens for tests.
+//
 // # Security considerations
 //
 // The verification pipeline runs in this order, and each step refuses
