@@ -2,6 +2,7 @@ package jwtauth_test
 
 import (
 	"crypto"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -64,6 +65,37 @@ func TestPeerVerifiesOurDPoPProofs(t *testing.T) {
 			pl := resp["payload"].(map[string]any)
 			if pl["htu"] != "https://auth.example.com/token" || pl["htm"] != "POST" || pl["ath"] != ath("tok") || pl["nonce"] != "n-1" {
 				t.Fatalf("payload %v", pl)
+			}
+		})
+	}
+}
+
+// Proofs that npm dpop (panva's, on WebCrypto: a second implementation, not
+// jose) makes verify here, with the thumbprint it computes, nonce included.
+func TestPeerNpmDPoPProofsVerifyHere(t *testing.T) {
+	p := joseDPoP(t)
+	const url = "https://api.example.com/items"
+	for _, tc := range []struct {
+		alg string
+		key crypto.Signer
+	}{{"ES256", dpopKeys().p256}, {"RS256", signers()["RS256"].(crypto.Signer)}, {"PS256", signers()["PS256"].(crypto.Signer)}} {
+		t.Run(tc.alg, func(t *testing.T) {
+			jkt := mustProver(t, tc.key, tc.alg).Thumbprint()
+			tok := dpopToken(t, jkt)
+			resp := p.call(t, map[string]any{"op": "dpop-proof", "private_jwk": privateJWK(t, tc.key), "alg": tc.alg,
+				"htm": "GET", "htu": url, "access_token": tok})
+			if resp["jkt"] != jkt {
+				t.Fatalf("npm dpop's thumbprint %v, ours %s (%v)", resp["jkt"], jkt, resp)
+			}
+			proof, _ := resp["proof"].(string)
+			r := dpopRequest("GET", url, "DPoP", tok, proof)
+			r.TLS = &tlsState
+			mw := dpopMW(t, jwtauth.DPoPConfig{})
+			if _, err := mw.Authenticate(r); err != nil {
+				t.Fatalf("npm dpop's proof refused: %v", err)
+			}
+			if _, err := mw.Authenticate(r); !errors.Is(err, jwtauth.ErrDPoPReplay) {
+				t.Fatalf("npm dpop's proof replayed: %v; want ErrDPoPReplay", err)
 			}
 		})
 	}

@@ -5,7 +5,10 @@
 //   {"op":"proof","private_jwk","alg","htm","htu","ath"?}
 //     → {"proof":"…","jkt":"…"}
 //   {"op":"verify","proof","alg"} → {"ok":true,"payload":{…},"jkt":"…"} or {"ok":false,"error":"…"}
+//   {"op":"dpop-proof","private_jwk","alg","htm","htu","access_token"?,"nonce"?}
+//     → {"proof":"…","jkt":"…"}: made by npm dpop (panva), on WebCrypto, not jose
 import * as jose from "jose";
+import * as DPoP from "dpop";
 import { randomUUID } from "node:crypto";
 
 const input = JSON.parse(await new Promise((resolve) => {
@@ -25,6 +28,18 @@ try {
       .setIssuedAt()
       .sign(priv);
     console.log(JSON.stringify({ proof, jkt: await jose.calculateJwkThumbprint(pub, "sha256") }));
+  } else if (input.op === "dpop-proof") {
+    const algorithm = {
+      ES256: { name: "ECDSA", namedCurve: "P-256" },
+      RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      PS256: { name: "RSA-PSS", hash: "SHA-256" },
+    }[input.alg];
+    const { d, p, q, dp, dq, qi, ...pub } = input.private_jwk;
+    const privateKey = await crypto.subtle.importKey("jwk", input.private_jwk, algorithm, false, ["sign"]);
+    const publicKey = await crypto.subtle.importKey("jwk", pub, algorithm, true, ["verify"]);
+    const keypair = { privateKey, publicKey };
+    const proof = await DPoP.generateProof(keypair, input.htu, input.htm, input.nonce, input.access_token);
+    console.log(JSON.stringify({ proof, jkt: await DPoP.calculateThumbprint(publicKey) }));
   } else if (input.op === "verify") {
     const { payload, protectedHeader } = await jose.jwtVerify(input.proof, jose.EmbeddedJWK,
       { typ: "dpop+jwt", algorithms: [input.alg], maxTokenAge: "60s" });
