@@ -20,6 +20,18 @@ func reasonLabel(err error) string {
 	switch err {
 	case nil:
 		return labelOther
+	case jwtauth.ErrReplayCacheFull:
+		return "dpop_replay_cache_full"
+	case jwtauth.ErrDPoPReplay:
+		return "dpop_replay"
+	case jwtauth.ErrDPoPNonce:
+		return "dpop_nonce"
+	case jwtauth.ErrDPoPBinding:
+		return "dpop_binding"
+	case jwtauth.ErrDPoPRequired:
+		return "dpop_required"
+	case jwtauth.ErrDPoPProof:
+		return "dpop_proof"
 	case jwtauth.ErrStore:
 		return "store"
 	case jwtauth.ErrGuard:
@@ -90,7 +102,8 @@ func reasonLabel(err error) string {
 // reasons are jwtauth's sentinels, the most specific first, as jwtauth
 // itself orders them.
 var reasons = []error{
-	jwtauth.ErrStore, jwtauth.ErrGuard, jwtauth.ErrKeysUnavailable, jwtauth.ErrCrossOrigin,
+	jwtauth.ErrReplayCacheFull, jwtauth.ErrDPoPReplay, jwtauth.ErrDPoPNonce, jwtauth.ErrDPoPBinding,
+	jwtauth.ErrDPoPRequired, jwtauth.ErrDPoPProof, jwtauth.ErrStore, jwtauth.ErrGuard, jwtauth.ErrKeysUnavailable, jwtauth.ErrCrossOrigin,
 	jwtauth.ErrMultipleTokens, jwtauth.ErrMalformedHeader, jwtauth.ErrInvalidRequest, jwtauth.ErrMissingToken,
 	jwtauth.ErrTokenMalformed, jwtauth.ErrTokenTooLarge, jwtauth.ErrUnsupportedHeader, jwtauth.ErrAlgorithm,
 	jwtauth.ErrUnknownKey, jwtauth.ErrSignature, jwtauth.ErrTokenExpired, jwtauth.ErrTokenNotYetValid,

@@ -41,8 +41,11 @@ var (
 		"ErrInvalidToken": jwtauth.ErrInvalidToken, "ErrNotFresh": jwtauth.ErrNotFresh,
 		"ErrClaimValue": jwtauth.ErrClaimValue, "ErrMissingScope": jwtauth.ErrMissingScope,
 		"ErrInsufficientScope": jwtauth.ErrInsufficientScope,
+		"ErrReplayCacheFull":   jwtauth.ErrReplayCacheFull, "ErrDPoPReplay": jwtauth.ErrDPoPReplay,
+		"ErrDPoPNonce": jwtauth.ErrDPoPNonce, "ErrDPoPBinding": jwtauth.ErrDPoPBinding,
+		"ErrDPoPRequired": jwtauth.ErrDPoPRequired, "ErrDPoPProof": jwtauth.ErrDPoPProof,
 	}
-	jwtauthNotReasons = []string{"ErrConfig", "ErrWeakSecret", "ErrKeyAlgorithm", "ErrNoKeys"}
+	jwtauthNotReasons = []string{"ErrConfig", "ErrWeakSecret", "ErrKeyAlgorithm", "ErrNoKeys", "ErrMetadata"}
 
 	issuerResults = map[string]error{
 		"ErrStoreFull": issuer.ErrStoreFull, "ErrRefreshReused": issuer.ErrRefreshReused,
