@@ -74,6 +74,25 @@
 // records (two issuers, two applications) use prefixes of which none begins
 // with another.
 //
+// # DPoP proofs
+//
+// A Store is a [jwtauth.ReplayCache] too ([Store.Once]): give it to the
+// jwtauth.Config.DPoP.Replay of every resource server, and a DPoP proof
+// (RFC 9449) accepted by one instance is a replay at all the others. An
+// Issuer whose Store is a Store uses it for the proofs of its token
+// requests without being told. Each key's proofs are one record,
+// Prefix+"p:"+jkt, a sorted set of the SHA-256 of their jtis (so no jti,
+// whatever its bytes, names another record), kept until the proofs leave
+// the verifier's window: TTL until−now, by the caller's clock. One key
+// holds at most [MaxProofsPerKey] live proofs, past which its proofs are
+// refused as replays, so one client with a bound token cannot fill Redis;
+// many keys, each with a token, can only fill it up to maxmemory, and a
+// full Redis (noeviction) refuses new proofs: Once then fails with
+// jwtauth.ErrReplayCacheFull and the Middleware answers 503, and on any
+// other Redis error 500 (jwtauth.ErrStore). Either way it fails closed: a
+// proof that could not be recorded is never accepted. The script is not
+// allow-oom: accepting a proof is not a revocation, and may wait for room.
+//
 // # Atomicity
 //
 // Every write — CreateSession, AdvanceSession, EndSession, RevokeSubject,
