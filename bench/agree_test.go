@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/authkit-go/authkit/jwtauth"
 )
@@ -20,13 +22,12 @@ func TestContendersAgree(t *testing.T) {
 			valid := a.mint("", claimsFor(1))
 			expired := claimsFor(2)
 			expired.Iat -= 7200
+			expired.AuthTime -= 7200
 			expired.Exp = time.Now().Unix() - 60
 			wrongIss := claimsFor(3)
 			wrongIss.Iss = "https://evil.example"
 			wrongAud := claimsFor(4)
-			wrongAud.Aud = "other-api"
-			noSub := claimsFor(5)
-			noSub.Sub = ""
+			wrongAud.Aud = []string{"other-api", "account"}
 			cases := []struct {
 				name string
 				tok  string
@@ -65,6 +66,45 @@ func TestContendersAgree(t *testing.T) {
 				t.Errorf("%s floor: wrong verdict", a.name)
 			}
 		})
+	}
+}
+
+// TestTokenShape checks that the benchmark tokens are the access tokens the
+// benchmarks claim to measure: 16 claims, aud an array of two, six scopes,
+// nested objects, a roles array and a non-ASCII name, about 870 bytes in
+// HS256 and 1170 in RS256.
+func TestTokenShape(t *testing.T) {
+	sizes := map[string][2]int{ // alg -> [min, max] bytes
+		"HS256": {860, 880},
+		"RS256": {1160, 1180},
+		"ES256": {905, 925},
+		"EdDSA": {905, 925},
+	}
+	for _, a := range algs() {
+		for _, i := range []int{0, coldPoolSize - 1} {
+			tok := a.mint("", claimsFor(i))
+			if r := sizes[a.name]; len(tok) < r[0] || len(tok) > r[1] {
+				t.Errorf("%s token %d: %d bytes, want %d to %d", a.name, i, len(tok), r[0], r[1])
+			}
+			parts := strings.Split(tok, ".")
+			payload, err := b64.DecodeString(parts[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c map[string]any
+			if err := json.Unmarshal(payload, &c); err != nil {
+				t.Fatal(err)
+			}
+			aud, _ := c["aud"].([]any)
+			scope, _ := c["scope"].(string)
+			realm, _ := c["realm_access"].(map[string]any)
+			roles, _ := c["roles"].([]any)
+			name, _ := c["name"].(string)
+			if len(c) != 16 || len(aud) != 2 || len(strings.Fields(scope)) != 6 ||
+				realm == nil || len(roles) == 0 || utf8.RuneCountInString(name) == len(name) {
+				t.Errorf("%s token %d: not the token shape the benchmarks name: %s", a.name, i, payload)
+			}
+		}
 	}
 }
 

@@ -248,11 +248,11 @@ func ginHandler(tb testing.TB, a *alg) http.Handler {
 
 // floorClaims is the small struct the HS256 floor decodes the payload into.
 type floorClaims struct {
-	Sub string `json:"sub"`
-	Iss string `json:"iss"`
-	Aud string `json:"aud"`
-	Exp int64  `json:"exp"`
-	Iat int64  `json:"iat"`
+	Sub string   `json:"sub"`
+	Iss string   `json:"iss"`
+	Aud []string `json:"aud"`
+	Exp int64    `json:"exp"`
+	Iat int64    `json:"iat"`
 }
 
 // floorHS256 decodes the three segments, checks the HMAC with a freshly keyed
