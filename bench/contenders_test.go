@@ -16,46 +16,56 @@ import (
 	"strings"
 	"testing"
 
-	ginjwt "github.com/appleboy/gin-jwt/v2"
-	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
-	"github.com/auth0/go-jwt-middleware/v2/validator"
+	ginjwt "github.com/appleboy/gin-jwt/v3"
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v3"
+	"github.com/auth0/go-jwt-middleware/v3/validator"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/gin-gonic/gin"
 	chijwt "github.com/go-chi/jwtauth/v5"
-	jwt4 "github.com/golang-jwt/jwt/v4"
-	jwt5 "github.com/golang-jwt/jwt/v5"
-	echojwt "github.com/labstack/echo-jwt/v4"
-	"github.com/labstack/echo/v4"
+	jwt "github.com/golang-jwt/jwt/v5"
+	echojwt "github.com/labstack/echo-jwt/v5"
+	"github.com/labstack/echo/v5"
 	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
 )
 
-// Each contender is mounted as its documentation shows, in front of a
-// protected handler that reads the subject from the contender's own context
-// and answers 200 (500 when the subject is missing). Every contender checks
-// the signature with the algorithm pinned, exp, iss and aud:
+// Each contender is mounted as its documentation shows, at its newest major
+// (the versions are in go.mod), in front of a protected handler that reads
+// the subject from the contender's own context and answers 200 (500 when
+// the subject is missing). Every contender checks the signature with the
+// algorithm pinned, exp, iss and aud (one element of the token's aud array),
+// and answers 401 to a token that fails any of them:
 //
 //   - authkit: Config{Keys, Issuer, Audience}; mw.Handler(next);
 //     jwtauth.FromContext(ctx).Subject(). exp is required.
-//   - chi (go-chi/jwtauth v5, lestrrat-go/jwx v2): jwtauth.New(alg, nil, key,
-//     jwt.WithIssuer, jwt.WithAudience); Verifier then Authenticator;
-//     jwtauth.FromContext(ctx) claims["sub"]. exp is checked when present.
-//   - auth0 (auth0/go-jwt-middleware v2, go-jose v2): validator.New(keyFunc,
-//     alg, issuer, []string{audience}); jwtmiddleware.New(v.ValidateToken).
-//     CheckJWT(next); ctx.Value(ContextKey{}).(*ValidatedClaims).
-//     RegisteredClaims.Subject. exp is checked when present.
-//   - echo (labstack/echo-jwt v4, golang-jwt v5) on an echo.Echo: echo-jwt's
-//     default parser checks neither iss nor aud, so the route uses the
-//     ParseTokenFunc hook with a golang-jwt parser that does
+//   - chi (go-chi/jwtauth v5, lestrrat-go/jwx v2; v5 is its newest major):
+//     jwtauth.New(alg, nil, key, jwt.WithIssuer, jwt.WithAudience,
+//     jwt.WithRequiredClaim("exp")); Verifier then Authenticator;
+//     jwtauth.FromContext(ctx) claims["sub"]. exp is required, as by
+//     authkit, echo and gin (the bench before did not require it of chi).
+//   - auth0 (auth0/go-jwt-middleware v3, lestrrat-go/jwx v3 at the v3.4.0
+//     that authkit requires, above auth0's own v3.0.13):
+//     validator.New(WithKeyFunc, WithAlgorithm, WithIssuer, WithAudience);
+//     jwtmiddleware.New(WithValidator(v)).CheckJWT(next), in its default
+//     DPoP mode (allowed: a plain Bearer token passes as such);
+//     jwtmiddleware.GetClaims[*validator.ValidatedClaims](ctx)
+//     .RegisteredClaims.Subject. exp is checked when present, but cannot be
+//     required: the validator has no option for it, and WithCustomClaims
+//     would decode the payload a second time, work the others do not do.
+//     So auth0 alone accepts a token without exp (TestContendersAgree).
+//   - echo (labstack/echo-jwt v5, golang-jwt v5) on an echo/v5 Echo:
+//     echo-jwt's default parser checks neither iss nor aud, so the route uses
+//     the ParseTokenFunc hook with a golang-jwt parser that does
 //     (WithValidMethods, WithIssuer, WithAudience, WithExpirationRequired),
 //     claims into jwt.MapClaims as echo-jwt's default; the handler reads
 //     c.Get("user").(*jwt.Token).Claims.GetSubject().
-//   - gin (appleboy/gin-jwt v2, golang-jwt v4) on a gin.Engine (gin.New, no
-//     logger): Key and SigningAlgorithm for HS256; for RS256, ES256 and EdDSA
-//     a KeyFunc that pins the algorithm (gin-jwt's own RS256 path needs the
-//     private key too, and it has no ES256 or EdDSA path). gin-jwt requires
-//     exp itself; it has no iss or aud option, so its Authorizator checks
-//     them (answering 403, not 401, on a mismatch). The handler reads the
-//     identity (IdentityKey "sub") with c.Get.
+//   - gin (appleboy/gin-jwt v3, golang-jwt v5) on a gin.Engine (gin.New, no
+//     logger): ParseOptions WithValidMethods, WithIssuer and WithAudience
+//     (v2 had no way to check iss or aud but an Authorizator answering 403);
+//     Key and SigningAlgorithm for HS256; for RS256, ES256 and EdDSA a
+//     KeyFunc (gin-jwt's own RS256 path needs the private key too, and it
+//     has no ES256 or EdDSA path), the algorithm pinned by WithValidMethods.
+//     gin-jwt requires exp itself, answering 400 when it is missing. The
+//     handler reads the identity (IdentityKey "sub") with c.Get.
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
@@ -148,7 +158,8 @@ func authkitHandler(tb testing.TB, a *alg, cfg jwtauth.Config) http.Handler {
 }
 
 func chiHandler(a *alg) http.Handler {
-	ja := chijwt.New(a.name, nil, a.pub, jwxjwt.WithIssuer(issuer), jwxjwt.WithAudience(audience))
+	ja := chijwt.New(a.name, nil, a.pub,
+		jwxjwt.WithIssuer(issuer), jwxjwt.WithAudience(audience), jwxjwt.WithRequiredClaim("exp"))
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, claims, err := chijwt.FromContext(r.Context())
 		if sub, _ := claims["sub"].(string); err != nil || sub != subject {
@@ -163,34 +174,42 @@ func chiHandler(a *alg) http.Handler {
 func auth0Handler(tb testing.TB, a *alg) http.Handler {
 	tb.Helper()
 	key := a.pub
-	v, err := validator.New(func(context.Context) (any, error) { return key, nil },
-		validator.SignatureAlgorithm(a.name), issuer, []string{audience})
+	v, err := validator.New(
+		validator.WithKeyFunc(func(context.Context) (any, error) { return key, nil }),
+		validator.WithAlgorithm(validator.SignatureAlgorithm(a.name)),
+		validator.WithIssuer(issuer),
+		validator.WithAudience(audience),
+	)
+	if err != nil {
+		tb.Fatalf("auth0: %v", err)
+	}
+	mw, err := jwtmiddleware.New(jwtmiddleware.WithValidator(v))
 	if err != nil {
 		tb.Fatalf("auth0: %v", err)
 	}
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*validator.ValidatedClaims)
-		if !ok || c.RegisteredClaims.Subject != subject {
+		c, err := jwtmiddleware.GetClaims[*validator.ValidatedClaims](r.Context())
+		if err != nil || c.RegisteredClaims.Subject != subject {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	return jwtmiddleware.New(v.ValidateToken).CheckJWT(next)
+	return mw.CheckJWT(next)
 }
 
 func echoHandler(a *alg) http.Handler {
-	parser := jwt5.NewParser(
-		jwt5.WithValidMethods([]string{a.name}),
-		jwt5.WithIssuer(issuer),
-		jwt5.WithAudience(audience),
-		jwt5.WithExpirationRequired(),
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{a.name}),
+		jwt.WithIssuer(issuer),
+		jwt.WithAudience(audience),
+		jwt.WithExpirationRequired(),
 	)
 	key := a.pub
-	keyFunc := func(*jwt5.Token) (any, error) { return key, nil }
+	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
 	e := echo.New()
-	e.GET(protectedPath, func(c echo.Context) error {
-		tok, ok := c.Get("user").(*jwt5.Token)
+	e.GET(protectedPath, func(c *echo.Context) error {
+		tok, ok := c.Get("user").(*jwt.Token)
 		if !ok {
 			return c.NoContent(http.StatusInternalServerError)
 		}
@@ -199,8 +218,8 @@ func echoHandler(a *alg) http.Handler {
 		}
 		return c.NoContent(http.StatusOK)
 	}, echojwt.WithConfig(echojwt.Config{
-		ParseTokenFunc: func(c echo.Context, auth string) (any, error) {
-			return parser.ParseWithClaims(auth, jwt5.MapClaims{}, keyFunc)
+		ParseTokenFunc: func(c *echo.Context, auth string) (any, error) {
+			return parser.ParseWithClaims(auth, jwt.MapClaims{}, keyFunc)
 		},
 	}))
 	return e
@@ -212,22 +231,17 @@ func ginHandler(tb testing.TB, a *alg) http.Handler {
 		Realm:            "api",
 		SigningAlgorithm: a.name,
 		IdentityKey:      "sub",
-		ParseOptions:     []jwt4.ParserOption{jwt4.WithValidMethods([]string{a.name})},
-		Authorizator: func(_ any, c *gin.Context) bool {
-			claims := jwt4.MapClaims(ginjwt.ExtractClaims(c))
-			return claims.VerifyIssuer(issuer, true) && claims.VerifyAudience(audience, true)
+		ParseOptions: []jwt.ParserOption{
+			jwt.WithValidMethods([]string{a.name}),
+			jwt.WithIssuer(issuer),
+			jwt.WithAudience(audience),
 		},
 	}
 	if a.name == "HS256" {
 		cfg.Key = a.pub.([]byte)
 	} else {
-		name, key := a.name, a.pub
-		cfg.KeyFunc = func(t *jwt4.Token) (any, error) {
-			if t.Method.Alg() != name {
-				return nil, ginjwt.ErrInvalidSigningAlgorithm
-			}
-			return key, nil
-		}
+		key := a.pub
+		cfg.KeyFunc = func(*jwt.Token) (any, error) { return key, nil }
 	}
 	mw, err := ginjwt.New(cfg)
 	if err != nil {
@@ -248,11 +262,11 @@ func ginHandler(tb testing.TB, a *alg) http.Handler {
 
 // floorClaims is the small struct the HS256 floor decodes the payload into.
 type floorClaims struct {
-	Sub string `json:"sub"`
-	Iss string `json:"iss"`
-	Aud string `json:"aud"`
-	Exp int64  `json:"exp"`
-	Iat int64  `json:"iat"`
+	Sub string   `json:"sub"`
+	Iss string   `json:"iss"`
+	Aud []string `json:"aud"`
+	Exp int64    `json:"exp"`
+	Iat int64    `json:"iat"`
 }
 
 // floorHS256 decodes the three segments, checks the HMAC with a freshly keyed

@@ -20,13 +20,14 @@ import (
 
 // The tokens every contender verifies. They are minted here with the standard
 // library alone, so that no contender's own encoder shapes them: a compact JWS
-// with {"alg","typ"} (and "kid" for the key-set benchmarks) and the claims an
-// issuer typically puts in an access token.
+// with {"alg","typ"} (and "kid" for the key-set benchmarks) and the claims of
+// an access token as Keycloak or Auth0 issue them, about 870 bytes in HS256,
+// 910 in ES256 and EdDSA, and 1170 in RS256 (TestTokenShape keeps them so).
 
 const (
 	issuer   = "https://auth.example"
 	audience = "api"
-	subject  = "user-1234"
+	subject  = "8b2f4c1e-6d3a-4e5f-9a7b-0c1d2e3f4a5b"
 
 	// coldPoolSize is the number of distinct tokens the cold benchmarks
 	// cycle through. It is above authkit's default cache of 16384 tokens
@@ -44,32 +45,58 @@ var secret = []byte("bench-hs256-secret-9f3a1c7e5b2d4f6081a3c5e7b9d1f")
 
 var b64 = base64.RawURLEncoding
 
-// benchClaims is the payload: the registered claims every contender checks
-// (iss, aud, exp, iat) or reads (sub), a unique jti, and two private claims.
+// benchClaims is the payload, 16 claims in the order a Keycloak access token
+// has them: the registered claims every contender checks (iss, aud as an
+// array of two, exp, iat) or reads (sub), a unique jti, and the private
+// claims that make up most of a real token: a scope string of six scopes,
+// roles as nested objects and as an array, and a name that is not ASCII.
 type benchClaims struct {
-	Sub   string `json:"sub"`
-	Iss   string `json:"iss"`
-	Aud   string `json:"aud"`
-	Exp   int64  `json:"exp"`
-	Iat   int64  `json:"iat"`
-	Jti   string `json:"jti"`
-	Scope string `json:"scope"`
-	Name  string `json:"name"`
+	Iss            string             `json:"iss"`
+	Sub            string             `json:"sub"`
+	Aud            []string           `json:"aud"`
+	Exp            int64              `json:"exp"`
+	Iat            int64              `json:"iat"`
+	AuthTime       int64              `json:"auth_time"`
+	Jti            string             `json:"jti"`
+	Typ            string             `json:"typ"`
+	Azp            string             `json:"azp"`
+	Sid            string             `json:"sid"`
+	Scope          string             `json:"scope"`
+	RealmAccess    roleSet            `json:"realm_access"`
+	ResourceAccess map[string]roleSet `json:"resource_access"`
+	Roles          []string           `json:"roles"`
+	Name           string             `json:"name"`
+	Email          string             `json:"email"`
+}
+
+// roleSet is Keycloak's {"roles": [...]} object.
+type roleSet struct {
+	Roles []string `json:"roles"`
 }
 
 // claimsFor returns valid claims for the i-th token: issued now, valid for an
-// hour.
+// hour, with a jti of its own.
 func claimsFor(i int) benchClaims {
 	now := time.Now().Unix()
 	return benchClaims{
-		Sub:   subject,
-		Iss:   issuer,
-		Aud:   audience,
-		Exp:   now + 3600,
-		Iat:   now,
-		Jti:   fmt.Sprintf("jti-%08d", i),
-		Scope: "items:read items:write",
-		Name:  "Ada Lovelace",
+		Iss:         issuer,
+		Sub:         subject,
+		Aud:         []string{audience, "account"},
+		Exp:         now + 3600,
+		Iat:         now,
+		AuthTime:    now - 10,
+		Jti:         fmt.Sprintf("%08x-5c2e-4d7a-9f1b-3a8e6c0d2b4f", i),
+		Typ:         "Bearer",
+		Azp:         "web-app",
+		Sid:         "c7d1e0f2-8a3b-4c5d-9e6f-1a2b3c4d5e6f",
+		Scope:       "openid profile email offline_access items:read items:write",
+		RealmAccess: roleSet{[]string{"default-roles-bench", "offline_access", "uma_authorization"}},
+		ResourceAccess: map[string]roleSet{
+			"api": {[]string{"items-reader", "items-writer"}},
+		},
+		Roles: []string{"admin", "editor", "viewer"},
+		Name:  "Zoë Ångström",
+		Email: "zoe@example.com",
 	}
 }
 

@@ -1,7 +1,8 @@
 // Command targets reads `go test -bench -benchmem` output of the bench module
 // (and, optionally, of ../password), takes the median of every benchmark over
-// its runs, and prints the medians as markdown tables and the ratios that the
-// performance targets name, each marked met or not met.
+// its runs, and prints the medians as markdown tables (the README's, and one
+// row per contender with ns/op, B/op, allocs/op and the ratio to authkit) and
+// the ratios that the performance targets name, each marked met or not met.
 //
 //	go run ./targets bench.txt [password.txt]
 package main
@@ -19,12 +20,12 @@ import (
 
 // result is one benchmark's runs.
 type result struct {
-	ns, allocs []float64
+	ns, bytes, allocs []float64
 }
 
 // line matches a benchmark result with -benchmem; the name loses its
 // "Benchmark" prefix and "-GOMAXPROCS" suffix.
-var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ B/op\s+([\d.]+) allocs/op)?`)
+var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op\s+([\d.]+) allocs/op)?`)
 
 func parse(r io.Reader, into map[string]*result) error {
 	sc := bufio.NewScanner(r)
@@ -41,7 +42,9 @@ func parse(r io.Reader, into map[string]*result) error {
 		ns, _ := strconv.ParseFloat(m[2], 64)
 		res.ns = append(res.ns, ns)
 		if m[3] != "" {
-			a, _ := strconv.ParseFloat(m[3], 64)
+			by, _ := strconv.ParseFloat(m[3], 64)
+			res.bytes = append(res.bytes, by)
+			a, _ := strconv.ParseFloat(m[4], 64)
 			res.allocs = append(res.allocs, a)
 		}
 	}
@@ -65,11 +68,29 @@ var results = map[string]*result{}
 
 // get returns the median ns/op and allocs/op of name, and whether it ran.
 func get(name string) (ns, allocs float64, ok bool) {
+	ns, _, allocs, ok = getMem(name)
+	return ns, allocs, ok
+}
+
+// getMem returns the median ns/op, B/op and allocs/op of name, and whether
+// it ran.
+func getMem(name string) (ns, bytes, allocs float64, ok bool) {
 	r := results[name]
 	if r == nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	return median(r.ns), median(r.allocs), true
+	return median(r.ns), median(r.bytes), median(r.allocs), true
+}
+
+// fmtBytes prints a size in bytes with a readable unit.
+func fmtBytes(b float64) string {
+	switch {
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
 }
 
 // fmtNS prints a duration in ns with a readable unit.
@@ -85,10 +106,27 @@ func fmtNS(ns float64) string {
 
 var algNames = []string{"HS256", "RS256", "ES256", "EdDSA"}
 
-// table prints the medians of scenario ("Cold" or "Warm") as markdown.
+// labels are the column heads of the README's tables: each peer with the
+// major that contenders_test.go imports.
+var labels = map[string]string{
+	"authkit":         "authkit",
+	"authkit-nocache": "authkit, `DisableCache`",
+	"chi":             "go-chi/jwtauth v5",
+	"auth0":           "auth0 go-jwt-middleware v3",
+	"echo":            "echo-jwt v5",
+	"gin":             "gin-jwt v3",
+	"floor":           "floor",
+}
+
+// table prints the medians of scenario ("Cold" or "Warm") as the README's
+// table: one row per algorithm, ns/op · allocs/op in each cell.
 func table(scenario string, impls []string) {
 	fmt.Printf("\n%s, median ns/op · allocs/op (%s runs):\n\n", scenario, runs(scenario))
-	fmt.Printf("| alg | %s |\n|---|%s\n", strings.Join(impls, " | "), strings.Repeat("---:|", len(impls)))
+	heads := []string{scenario}
+	for _, impl := range impls {
+		heads = append(heads, labels[impl])
+	}
+	fmt.Printf("| %s |\n|---|%s\n", strings.Join(heads, " | "), strings.Repeat("---:|", len(impls)))
 	for _, a := range algNames {
 		cells := []string{a}
 		for _, impl := range impls {
@@ -100,6 +138,28 @@ func table(scenario string, impls []string) {
 			cells = append(cells, fmt.Sprintf("%s · %.0f", fmtNS(ns), allocs))
 		}
 		fmt.Printf("| %s |\n", strings.Join(cells, " | "))
+	}
+}
+
+// detail prints the medians of scenario with one row per algorithm and
+// contender: ns/op, B/op, allocs/op, and ns/op as a multiple of authkit's
+// (default config) for the same algorithm.
+func detail(scenario string, impls []string) {
+	fmt.Printf("\n%s, medians (%s runs); × authkit is ns/op over authkit's:\n\n", scenario, runs(scenario))
+	fmt.Println("| alg | contender | ns/op | B/op | allocs/op | × authkit |\n|---|---|---:|---:|---:|---:|")
+	for _, a := range algNames {
+		base, _, _, baseOK := getMem(fmt.Sprintf("%s/alg=%s/impl=authkit", scenario, a))
+		for _, impl := range impls {
+			ns, bytes, allocs, ok := getMem(fmt.Sprintf("%s/alg=%s/impl=%s", scenario, a, impl))
+			if !ok {
+				continue
+			}
+			ratio := "–"
+			if baseOK && base > 0 {
+				ratio = fmt.Sprintf("%.2f×", ns/base)
+			}
+			fmt.Printf("| %s | %s | %s | %s | %.0f | %s |\n", a, labels[impl], fmtNS(ns), fmtBytes(bytes), allocs, ratio)
+		}
 	}
 }
 
@@ -174,8 +234,12 @@ func main() {
 		}
 	}
 
-	table("Cold", []string{"authkit", "authkit-nocache", "chi", "auth0", "echo", "gin", "floor"})
-	table("Warm", []string{"authkit", "authkit-nocache", "chi", "auth0", "echo", "gin"})
+	cold := []string{"authkit", "authkit-nocache", "chi", "auth0", "echo", "gin", "floor"}
+	warm := cold[:len(cold)-1]
+	table("Cold", cold)
+	table("Warm", warm)
+	detail("Cold", cold)
+	detail("Warm", warm)
 
 	fmt.Printf("\nTargets (ratios of medians from the same run):\n\n")
 	fmt.Println("| target | measured | limit | verdict |\n|---|---|---|---|")
