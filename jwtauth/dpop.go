@@ -170,7 +170,24 @@ type DPoPVerifier struct {
 	algsCh string // the algs parameter: space-separated
 	scheme string // of TrustedOrigin; "" without
 	host   string
+
+	// keys caches proof keys by their jwk JSON, so that a client's
+	// repeated proofs are not parsed and thumbprinted each time. Only keys
+	// whose proof verified are added, and it is bounded: a client making
+	// a new key per request only empties it.
+	keysMu sync.RWMutex
+	keys   map[string]proofKeyEntry
 }
+
+// proofKeyEntry is a parsed proof key, for one alg.
+type proofKeyEntry struct {
+	alg   string
+	k     *key
+	thumb string
+}
+
+// maxCachedProofKeys bounds DPoPVerifier.keys.
+const maxCachedProofKeys = 4096
 
 // NewDPoPVerifier validates cfg and returns a verifier. Errors match
 // [ErrConfig].
@@ -188,7 +205,7 @@ func newDPoPVerifier(cfg DPoPConfig, now func() time.Time) (*DPoPVerifier, error
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = defaultDPoPAlgorithms
 	}
-	v := &DPoPVerifier{algs: make(map[string]bool)}
+	v := &DPoPVerifier{algs: make(map[string]bool), keys: make(map[string]proofKeyEntry)}
 	for _, a := range cfg.Algorithms {
 		if !asymmetric([]byte(a)) {
 			return nil, configError("DPoP.Algorithms: %q is not an asymmetric algorithm: %w", a, ErrKeyAlgorithm)
@@ -349,16 +366,30 @@ func (v *DPoPVerifier) verify(ctx context.Context, proof, method, scheme, host, 
 	case jwkRaw == nil:
 		return "", errProofKey
 	}
-	k, thumb, err := proofKey(string(alg), jwkRaw)
-	if err != nil {
-		return "", err
+	v.keysMu.RLock()
+	e, cached := v.keys[string(jwkRaw)]
+	v.keysMu.RUnlock()
+	if !cached || e.alg != string(alg) {
+		e.alg = string(alg)
+		if e.k, e.thumb, err = proofKey(e.alg, jwkRaw); err != nil {
+			return "", err
+		}
 	}
+	k, thumb := e.k, e.thumb
 	sig, err := b64.DecodeString(s64)
 	if err != nil {
 		return "", errProofMalformed
 	}
 	if err := k.verify([]byte(proof[:len(h64)+1+len(p64)]), sig); err != nil {
 		return "", errProofSignature
+	}
+	if !cached {
+		v.keysMu.Lock()
+		if len(v.keys) >= maxCachedProofKeys {
+			clear(v.keys)
+		}
+		v.keys[string(jwkRaw)] = e
+		v.keysMu.Unlock()
 	}
 	payload, err := b64.DecodeString(p64)
 	if err != nil {
