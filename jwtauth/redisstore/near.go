@@ -111,7 +111,16 @@ type near struct {
 	// current subscription: its start, its confirmation or a heartbeat.
 	alive atomic.Int64
 
-	hits, misses, fallbacks, flushes paddedCounter
+	// sess and subj hold the entries, for reads without a lock:
+	// *sessionRec by session id, *subjectRec by subject, never changed
+	// once stored. They change only under the lock of the entry's shard,
+	// which keeps their keys too, to count and evict them.
+	sess, subj sync.Map
+
+	// hits is striped, by the low bits of the clock, so that concurrent
+	// hits seldom write the same cache line.
+	hits                       [8]paddedCounter
+	misses, fallbacks, flushes paddedCounter
 
 	mu     sync.Mutex // guards ps and closed
 	ps     *redis.PubSub
@@ -125,14 +134,15 @@ type paddedCounter struct {
 	_ [56]byte
 }
 
-// nearShard is one shard of the cache: records keyed by session id and by
-// subject, and the reads of Redis in flight.
+// nearShard is one shard of the cache: the keys of its entries in
+// near.sess and near.subj (with the size of each subject's), and the reads
+// of Redis in flight.
 type nearShard struct {
-	mu      sync.RWMutex
+	mu      sync.Mutex
 	seq     uint64 // bumped by every invalidation of the shard and every flush
 	n       int    // entries: sessions, subjects, and their token ids
-	sess    map[string]sessionRec
-	subj    map[string]*subjectRec
+	sess    map[string]struct{}
+	subj    map[string]int
 	flights map[flightKey]*flight
 	_       [40]byte
 }
@@ -149,7 +159,8 @@ func (r sessionRec) revoked(t *jwtauth.TokenRef) bool {
 }
 
 // subjectRec is what Revoked reads of a subject record: b and bu, and the
-// t:<jti> fields looked up so far (noToken for none).
+// t:<jti> fields looked up so far (noToken for none). At most
+// maxTokensCached of them.
 type subjectRec struct {
 	hasBU  bool
 	b, bu  int64
@@ -167,6 +178,10 @@ type subjectRead struct {
 func (r subjectRead) revoked(t *jwtauth.TokenRef) bool {
 	return revokedSubject(t, r.hasBU, r.b, r.bu, r.hasUntil, r.until)
 }
+
+// maxTokensCached bounds the token ids a subjectRec holds, so that adding
+// one, which copies them, stays cheap.
+const maxTokensCached = 64
 
 // noToken is the until of a subjectRec's token id that has no t: field.
 const noToken = math.MinInt64
@@ -232,8 +247,8 @@ func newNear(client redis.UniversalClient, prefix string, o NearCacheOptions) (*
 	}
 	for i := range n.shards {
 		sh := &n.shards[i]
-		sh.sess = make(map[string]sessionRec)
-		sh.subj = make(map[string]*subjectRec)
+		sh.sess = make(map[string]struct{})
+		sh.subj = make(map[string]int)
 		sh.flights = make(map[flightKey]*flight)
 	}
 	n.state.Store(2) // epoch 1, not subscribed
@@ -248,12 +263,22 @@ func (n *near) now() int64 { return int64(time.Since(n.base)) }
 
 // isFresh reports whether the cache may answer from memory.
 func (n *near) isFresh() bool {
+	_, ok := n.freshNow()
+	return ok
+}
+
+// freshNow reports whether the cache may answer from memory, and the time.
+func (n *near) freshNow() (now int64, ok bool) {
 	if n.state.Load()&1 == 0 {
-		return false
+		return 0, false
 	}
 	f := n.fresh.Load()
-	return f != 0 && f >= n.barrier.Load() && n.now()-f <= n.maxLag
+	now = n.now()
+	return now, f != 0 && f >= n.barrier.Load() && now-f <= n.maxLag
 }
+
+// hit counts a call answered from memory at now.
+func (n *near) hit(now int64) { n.hits[now>>4&7].Add(1) }
 
 // wrote tells the cache that this instance made a write that changed the
 // session sid and the subject sub (either may be empty), so that its next
@@ -428,11 +453,35 @@ func (n *near) flush() {
 
 func (n *near) clearShard(sh *nearShard) {
 	sh.mu.Lock()
+	for k := range sh.sess {
+		n.sess.Delete(k)
+	}
+	for k := range sh.subj {
+		n.subj.Delete(k)
+	}
 	clear(sh.sess)
 	clear(sh.subj)
 	sh.n = 0
 	sh.seq++
 	sh.mu.Unlock()
+}
+
+// dropSession and dropSubject drop an entry of sh, if there. The caller
+// holds sh.mu.
+func (n *near) dropSession(sh *nearShard, id string) {
+	if _, ok := sh.sess[id]; ok {
+		delete(sh.sess, id)
+		n.sess.Delete(id)
+		sh.n--
+	}
+}
+
+func (n *near) dropSubject(sh *nearShard, id string) {
+	if size, ok := sh.subj[id]; ok {
+		delete(sh.subj, id)
+		n.subj.Delete(id)
+		sh.n -= size
+	}
 }
 
 // invalidate drops the record that payload names ("s:"+sid or "u:"+sub).
@@ -443,19 +492,13 @@ func (n *near) invalidate(payload string) {
 	case "s":
 		sh := n.shard(id)
 		sh.mu.Lock()
-		if _, ok := sh.sess[id]; ok {
-			delete(sh.sess, id)
-			sh.n--
-		}
+		n.dropSession(sh, id)
 		sh.seq++
 		sh.mu.Unlock()
 	case "u":
 		sh := n.shard(id)
 		sh.mu.Lock()
-		if r, ok := sh.subj[id]; ok {
-			delete(sh.subj, id)
-			sh.n -= 1 + len(r.tokens)
-		}
+		n.dropSubject(sh, id)
 		sh.seq++
 		sh.mu.Unlock()
 	default:
@@ -471,16 +514,14 @@ func (n *near) makeRoom(sh *nearShard, need int) {
 	for sh.n+need > n.perShard && sh.n > 0 {
 		// Map iteration starts at a random entry.
 		for k := range sh.sess {
-			delete(sh.sess, k)
-			sh.n--
+			n.dropSession(sh, k)
 			break
 		}
 		if sh.n+need <= n.perShard {
 			return
 		}
-		for k, r := range sh.subj {
-			delete(sh.subj, k)
-			sh.n -= 1 + len(r.tokens)
+		for k := range sh.subj {
+			n.dropSubject(sh, k)
 			break
 		}
 	}
@@ -490,18 +531,15 @@ func (n *near) makeRoom(sh *nearShard, need int) {
 // or a subject, whose ids have been checked.
 func (s *Store) nearRevoked(ctx context.Context, t *jwtauth.TokenRef) (bool, error) {
 	n := s.near
-	fresh := n.isFresh()
+	now, fresh := n.freshNow()
 	if t.Session != "" {
-		sh := n.shard(t.Session)
 		if fresh {
-			sh.mu.RLock()
-			r, ok := sh.sess[t.Session]
-			sh.mu.RUnlock()
-			if ok {
-				n.hits.Add(1)
-				return r.revoked(t), nil
+			if r, ok := n.sess.Load(t.Session); ok {
+				n.hit(now)
+				return r.(*sessionRec).revoked(t), nil
 			}
 		}
+		sh := n.shard(t.Session)
 		k := flightKey{session: true, id: t.Session}
 		f, leader, err := n.join(ctx, sh, k, fresh)
 		if err != nil {
@@ -521,9 +559,10 @@ func (s *Store) nearRevoked(ctx context.Context, t *jwtauth.TokenRef) (bool, err
 			f.sess = r
 			if _, had := sh.sess[t.Session]; !had {
 				n.makeRoom(sh, 1)
+				sh.sess[t.Session] = struct{}{}
 				sh.n++
 			}
-			sh.sess[t.Session] = r
+			n.sess.Store(t.Session, &r)
 			return true
 		})
 		if err != nil {
@@ -532,26 +571,20 @@ func (s *Store) nearRevoked(ctx context.Context, t *jwtauth.TokenRef) (bool, err
 		return r.revoked(t), nil
 	}
 
-	sh := n.shard(t.Subject)
 	if fresh {
-		sh.mu.RLock()
-		rec, ok := sh.subj[t.Subject]
-		until := int64(noToken)
-		known := ok
-		if ok && t.ID != "" {
-			until, known = rec.tokens[t.ID]
-		}
-		var hasBU bool
-		var b, bu int64
-		if ok {
-			hasBU, b, bu = rec.hasBU, rec.b, rec.bu
-		}
-		sh.mu.RUnlock()
-		if known {
-			n.hits.Add(1)
-			return revokedSubject(t, hasBU, b, bu, until != noToken, until), nil
+		if v, ok := n.subj.Load(t.Subject); ok {
+			rec := v.(*subjectRec)
+			until, known := int64(noToken), true
+			if t.ID != "" {
+				until, known = rec.tokens[t.ID]
+			}
+			if known {
+				n.hit(now)
+				return revokedSubject(t, rec.hasBU, rec.b, rec.bu, until != noToken, until), nil
+			}
 		}
 	}
+	sh := n.shard(t.Subject)
 	k := flightKey{id: t.Subject, jti: t.ID}
 	f, leader, err := n.join(ctx, sh, k, fresh)
 	if err != nil {
@@ -569,38 +602,39 @@ func (s *Store) nearRevoked(ctx context.Context, t *jwtauth.TokenRef) (bool, err
 			return false
 		}
 		f.subj = r
-		rec, had := sh.subj[t.Subject]
-		if had {
-			// Out of the shard while room is made, so as not to drop it.
-			delete(sh.subj, t.Subject)
-			sh.n -= rec.size()
-		} else {
-			rec = &subjectRec{}
-		}
-		rec.hasBU, rec.b, rec.bu = r.hasBU, r.b, r.bu
+		// A new record, never changed once stored: of r, and of the
+		// token ids the old one had, as many as fit.
+		rec := &subjectRec{hasBU: r.hasBU, b: r.b, bu: r.bu}
 		if t.ID != "" {
-			if rec.tokens == nil {
-				rec.tokens = make(map[string]int64)
-			}
-			rec.tokens[t.ID] = noToken
+			rec.tokens = map[string]int64{t.ID: noToken}
 			if r.hasUntil {
 				rec.tokens[t.ID] = r.until
 			}
-			for k := range rec.tokens {
-				if rec.size() <= n.perShard {
+		}
+		// The entry of t.Subject changes only under sh.mu: the one there
+		// is current too, since no invalidation came since this read
+		// started.
+		if v, ok := n.subj.Load(t.Subject); ok {
+			for k, u := range v.(*subjectRec).tokens {
+				if rec.size() >= min(n.perShard, maxTokensCached+1) {
 					break
 				}
 				if k != t.ID {
-					delete(rec.tokens, k)
+					if rec.tokens == nil {
+						rec.tokens = make(map[string]int64)
+					}
+					rec.tokens[k] = u
 				}
 			}
 		}
+		n.dropSubject(sh, t.Subject)
 		if rec.size() > n.perShard {
 			return false
 		}
 		n.makeRoom(sh, rec.size())
-		sh.subj[t.Subject] = rec
+		sh.subj[t.Subject] = rec.size()
 		sh.n += rec.size()
+		n.subj.Store(t.Subject, rec)
 		return true
 	})
 	if err != nil {
@@ -667,14 +701,17 @@ func (n *near) land(sh *nearShard, k flightKey, f *flight, install func(*flight)
 // stats returns the counters.
 func (n *near) stats() NearCacheStats {
 	st := NearCacheStats{
-		Hits: n.hits.Load(), Misses: n.misses.Load(), Fallbacks: n.fallbacks.Load(),
+		Misses: n.misses.Load(), Fallbacks: n.fallbacks.Load(),
 		Flushes: n.flushes.Load(), Fresh: n.isFresh(),
+	}
+	for i := range n.hits {
+		st.Hits += n.hits[i].Load()
 	}
 	for i := range n.shards {
 		sh := &n.shards[i]
-		sh.mu.RLock()
+		sh.mu.Lock()
 		st.Entries += sh.n
-		sh.mu.RUnlock()
+		sh.mu.Unlock()
 	}
 	return st
 }

@@ -532,6 +532,9 @@ func flood(t *testing.T, srv *redistest.Server) {
 	}
 	// A hot entry is still answered from memory.
 	warm(t, a, sessionRef(ss[1], now), false)
+	if st, n := a.NearCacheStats(), a.NearCacheCount(); st.Entries != n {
+		t.Errorf("the cache counts %d entries, and holds %d", st.Entries, n)
+	}
 }
 
 // (g) A canceled or expired context on a miss is an error, never an
