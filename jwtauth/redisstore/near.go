@@ -557,12 +557,17 @@ func (s *Store) nearRevoked(ctx context.Context, t *jwtauth.TokenRef) (bool, err
 				return false
 			}
 			f.sess = r
-			if _, had := sh.sess[t.Session]; !had {
+			// Copies of the ids: those of a token share the memory of
+			// its whole payload.
+			id := strings.Clone(t.Session)
+			if _, had := sh.sess[id]; !had {
 				n.makeRoom(sh, 1)
-				sh.sess[t.Session] = struct{}{}
+				sh.sess[id] = struct{}{}
 				sh.n++
 			}
-			n.sess.Store(t.Session, &r)
+			stored := r
+			stored.sub = strings.Clone(r.sub)
+			n.sess.Store(id, &stored)
 			return true
 		})
 		if err != nil {
@@ -606,9 +611,10 @@ func (s *Store) nearRevoked(ctx context.Context, t *jwtauth.TokenRef) (bool, err
 		// token ids the old one had, as many as fit.
 		rec := &subjectRec{hasBU: r.hasBU, b: r.b, bu: r.bu}
 		if t.ID != "" {
-			rec.tokens = map[string]int64{t.ID: noToken}
+			jti := strings.Clone(t.ID) // not sharing the token's memory
+			rec.tokens = map[string]int64{jti: noToken}
 			if r.hasUntil {
-				rec.tokens[t.ID] = r.until
+				rec.tokens[jti] = r.until
 			}
 		}
 		// The entry of t.Subject changes only under sh.mu: the one there
@@ -632,9 +638,10 @@ func (s *Store) nearRevoked(ctx context.Context, t *jwtauth.TokenRef) (bool, err
 			return false
 		}
 		n.makeRoom(sh, rec.size())
-		sh.subj[t.Subject] = rec.size()
+		sub := strings.Clone(t.Subject)
+		sh.subj[sub] = rec.size()
 		sh.n += rec.size()
-		n.subj.Store(t.Subject, rec)
+		n.subj.Store(sub, rec)
 		return true
 	})
 	if err != nil {
@@ -730,7 +737,9 @@ func (s *Store) NearCacheStats() NearCacheStats {
 // Close stops the goroutines of the Store's near cache and waits for them;
 // a Store without a near cache has none, and Close does nothing. After
 // Close, Revoked reads Redis on every call, as without a near cache. The
-// client stays the caller's: Close does not close it. Close returns nil.
+// client stays the caller's: Close does not close it, and should come
+// before the client's Close (until then the near cache keeps trying to
+// subscribe). Close returns nil.
 func (s *Store) Close() error {
 	if s.near != nil {
 		s.near.close()
