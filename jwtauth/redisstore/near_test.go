@@ -259,6 +259,7 @@ func TestNearCacheAttacks(t *testing.T) {
 		{"Flood", nil, flood},
 		{"CanceledMiss", nil, canceledMiss},
 		{"FullRedis", []string{"--maxmemory", "3mb", "--maxmemory-policy", "noeviction"}, fullRedis},
+		{"JunkOnTheChannel", nil, junk},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
@@ -619,6 +620,31 @@ func fullRedis(t *testing.T, srv *redistest.Server) {
 	if used, max := memory(t, c); used <= max {
 		t.Errorf("used_memory %d ≤ maxmemory %d: Redis was not full", used, max)
 	}
+}
+
+// (i) Messages of no known form on the invalidation channel (a client of
+// Redis that publishes there) empty the cache: they cost round trips,
+// never a wrong answer.
+func junk(t *testing.T, srv *redistest.Server) {
+	a, b := pair(t, srv, redisstore.NearCacheOptions{})
+	now := storetest.Base
+	s := login(t, b, "alice")
+	warm(t, a, sessionRef(s, now), false)
+	c := srv.Client(t)
+	for _, payload := range []string{"", "x", "s", "zz:" + s.ID, strings.Repeat("s:", 10000)} {
+		if err := c.SPublish(t.Context(), a.Prefix()+"inv", payload).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(time.Second); a.NearCacheStats().Entries != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("entries after junk: %+v", a.NearCacheStats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	warm(t, a, sessionRef(s, now), false)
+	end(t, b, s)
+	honoured(t, a, sessionRef(s, now), time.Now())
 }
 
 // New refuses NearCacheOptions it cannot honour, and Close is idempotent,
