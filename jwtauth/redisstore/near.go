@@ -527,7 +527,7 @@ func (n *near) makeRoom(sh *nearShard, need int) {
 	}
 }
 
-// revoked is Store.Revoked with a near cache, for a token with a session
+// nearRevoked is Store.Revoked with a near cache, for a token with a session
 // or a subject, whose ids have been checked.
 func (s *Store) nearRevoked(ctx context.Context, t *jwtauth.TokenRef) (bool, error) {
 	n := s.near

@@ -36,6 +36,12 @@ func BenchmarkNearCache(b *testing.B) {
 			if revoked, err := st.Revoked(ctx, ref); err != nil || revoked {
 				b.Fatal(revoked, err)
 			}
+			if st == near {
+				before := near.NearCacheStats().Fallbacks
+				defer func() {
+					b.ReportMetric(float64(near.NearCacheStats().Fallbacks-before)/float64(b.N), "fallbacks/op")
+				}()
+			}
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -46,9 +52,6 @@ func BenchmarkNearCache(b *testing.B) {
 				}
 			})
 		})
-	}
-	if st := near.NearCacheStats(); st.Fallbacks > st.Hits/100 {
-		b.Logf("the near cache fell back to Redis on %d of %d calls", st.Fallbacks, st.Hits+st.Fallbacks)
 	}
 
 	// A warm request: an Issuer's access token (jti and sid), verified
@@ -89,6 +92,7 @@ func BenchmarkNearCache(b *testing.B) {
 			}
 		}
 		b.Run(c.name, func(b *testing.B) {
+			before := near.NearCacheStats().Fallbacks // none without the Store
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				w := httptest.NewRecorder()
@@ -100,6 +104,9 @@ func BenchmarkNearCache(b *testing.B) {
 					}
 				}
 			})
+			// Calls the cache sent to Redis, its heartbeat being late (on
+			// a busy machine): they cost a round trip each.
+			b.ReportMetric(float64(near.NearCacheStats().Fallbacks-before)/float64(b.N), "fallbacks/op")
 		})
 	}
 }
