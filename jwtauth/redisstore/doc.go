@@ -176,7 +176,11 @@
 // Redis's client-output-buffer-limit for pubsub is disconnected, and so
 // resynchronises. The messages carry record names (session ids and
 // subjects), never tokens. Stores without a near cache publish too, so
-// that instances with and without one can share a Redis.
+// that instances with and without one can share a Redis; the Redis user
+// of every Store therefore needs the permission of that channel (ACL
+// "&"+Prefix+"inv", or allchannels, which the default user has but a user
+// made on Redis 7 with acl-pubsub-default resetchannels does not): without
+// it every write fails, closed, rather than leave a near cache unaware.
 //
 // On a Redis Cluster the channel holds the Prefix's hash tag, so it is in
 // the slot of the Store's keys, and SPUBLISH in the scripts and SSUBSCRIBE
