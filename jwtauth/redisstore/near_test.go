@@ -692,3 +692,41 @@ func TestNearCacheOptions(t *testing.T) {
 		t.Errorf("entries after Close: %+v", stats)
 	}
 }
+
+// A Redis user without the permission of the invalidation channel cannot
+// write: the scripts fail, closed, rather than leave near caches unaware of
+// a revocation; with it, everything works.
+func TestNearCacheChannelPermission(t *testing.T) {
+	t.Parallel()
+	const password = "channel-test-password"
+	srv := redistest.Start(t,
+		"--user", "nochan", "on", ">"+password, "~*", "resetchannels", "+@all",
+		"--user", "chan", "on", ">"+password, "~*", "&test:*", "+@all")
+	for _, user := range []string{"nochan", "chan"} {
+		opts := srv.Options()
+		opts.Username, opts.Password = user, password
+		c := redis.NewClient(opts)
+		t.Cleanup(func() { c.Close() })
+		st, err := redisstore.New(t.Context(), c, redisstore.Options{Prefix: "test:" + randomID() + ":"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := storetest.Base
+		s := session("alice", now)
+		err = st.CreateSession(t.Context(), s, 32, now)
+		if user == "chan" {
+			if err != nil {
+				t.Fatalf("CreateSession with the channel's permission: %v", err)
+			}
+			end(t, st, s)
+			continue
+		}
+		if err == nil {
+			t.Fatal("CreateSession without the channel's permission succeeded")
+		}
+		if err := st.RevokeSubject(t.Context(), "alice", now, now.Add(time.Hour)); err == nil {
+			t.Fatal("RevokeSubject without the channel's permission succeeded")
+		}
+		t.Logf("without the permission: %v", err)
+	}
+}
