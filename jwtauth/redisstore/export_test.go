@@ -20,3 +20,16 @@ func (s *Store) AdvanceWithNonce(ctx context.Context, a issuer.Advance, nonce st
 
 // Prefix returns the Store's key prefix.
 func (s *Store) Prefix() string { return s.prefix }
+
+// NearCacheCount counts the entries of the Store's near cache one by one
+// (each session, subject and token id), to check the count its shards
+// keep.
+func (s *Store) NearCacheCount() int {
+	if s.near == nil {
+		return 0
+	}
+	n := 0
+	s.near.sess.Range(func(any, any) bool { n++; return true })
+	s.near.subj.Range(func(_, v any) bool { n += v.(*subjectRec).size(); return true })
+	return n
+}

@@ -61,6 +61,16 @@ type Options struct {
 	// logout or a reuse comes back to life, a revoked token works again.
 	// Only for tests, or a Redis that can never fill up.
 	InsecureAllowEviction bool
+
+	// NearCache, when set, gives the Store a near cache: a bounded copy,
+	// in this instance's memory, of the records Revoked reads, kept
+	// current by Redis, so that a request whose token's session or
+	// subject is known answers without a round trip; a revocation on any
+	// instance is honoured by this one within NearCacheOptions.MaxLag.
+	// Default nil: every Revoked is a round trip. The Store then runs two
+	// goroutines, which [Store.Close] stops. Not on a [redis.Ring]. See
+	// the package documentation (Near cache).
+	NearCache *NearCacheOptions
 }
 
 // Store is an [issuer.Store] in Redis: the sessions and revocations of an
@@ -72,6 +82,7 @@ type Store struct {
 	prefix string // Options.Prefix: the scripts build keys from it too
 	sess   string // prefix + "s:": one hash per session
 	subj   string // prefix + "u:": one hash per subject
+	near   *near  // nil without Options.NearCache
 }
 
 var _ issuer.Store = (*Store)(nil)
@@ -108,10 +119,23 @@ func New(ctx context.Context, client redis.UniversalClient, opts Options) (*Stor
 	if logger == nil {
 		logger = slog.Default()
 	}
+	if opts.NearCache != nil {
+		if _, ok := client.(*redis.Ring); ok {
+			return nil, errors.New("redisstore: new: no near cache on a Ring, which moves keys between shards as they come and go; use a Redis Cluster")
+		}
+	}
 	if err := checkEviction(ctx, client, opts.InsecureAllowEviction, logger); err != nil {
 		return nil, err
 	}
-	return &Store{client: client, prefix: prefix, sess: prefix + "s:", subj: prefix + "u:"}, nil
+	s := &Store{client: client, prefix: prefix, sess: prefix + "s:", subj: prefix + "u:"}
+	if opts.NearCache != nil {
+		n, err := newNear(client, prefix, *opts.NearCache)
+		if err != nil {
+			return nil, err
+		}
+		s.near = n
+	}
+	return s, nil
 }
 
 // hasHashTag reports whether prefix holds a Redis Cluster hash tag: a "{"
@@ -207,6 +231,14 @@ local function int(n)
 	return string.format('%d', n)
 end
 
+-- inv tells the near caches of every Store that the record k (a session's
+-- or a subject's) changed or went away: it publishes k without the prefix,
+-- on the Store's invalidation channel. In the script, so that the messages
+-- are in the order of the writes.
+local function inv(k)
+	redis.call('SPUBLISH', prefix .. 'inv', string.sub(k, #prefix + 1))
+end
+
 -- record reads the subject record u: the sessions it lists, as {field,
 -- seq} in no order, and its ru and dl (or nil).
 local function record(u)
@@ -237,6 +269,7 @@ local function live(u, sub)
 		else
 			if v[1] == sub then
 				redis.call('DEL', k)
+				inv(k)
 			end
 			redis.call('HDEL', u, s[1])
 		end
@@ -266,9 +299,11 @@ local function settle(u, sub)
 		local k = prefix .. s[1]
 		if redis.call('HGET', k, 'sub') == sub then
 			redis.call('DEL', k)
+			inv(k)
 		end
 	end
 	redis.call('DEL', u)
+	inv(u)
 end
 
 -- extend makes the revocations of u last until at least till.
@@ -326,6 +361,7 @@ if #ss >= max then
 	while #ss >= max and #ss > 0 do
 		local old = table.remove(ss, 1)
 		redis.call('DEL', prefix .. old[1])
+		inv(prefix .. old[1])
 		redis.call('HDEL', u, old[1])
 	end
 end
@@ -341,6 +377,7 @@ if expires > now then
 		redis.call('HSET', u, 'dl', int(deadline))
 	end
 end
+inv(s)
 settle(u, sub)
 return 1
 `)
@@ -372,6 +409,7 @@ if v[3] == ARGV[5] then
 	else
 		redis.call('HSET', s, 'gen', v[3], 'refreshed', v[4], 'expires', v[2], 'op', ARGV[11])
 	end
+	inv(s)
 	if exp > now then
 		redis.call('PEXPIRE', s, int(exp - now))
 	else
@@ -386,6 +424,7 @@ if v[3] == ARGV[6] and grace > 0 and now <= tonumber(v[4]) + grace then
 	return reply(2)
 end
 redis.call('DEL', s)
+inv(s)
 redis.call('HDEL', u, 's:' .. ARGV[4])
 settle(u, sub)
 return {3}
@@ -400,6 +439,7 @@ if not v[1] or (ARGV[3] ~= '' and v[1] ~= ARGV[3]) then
 	return 0
 end
 redis.call('DEL', s)
+inv(s)
 local u = prefix .. 'u:' .. v[1]
 redis.call('HDEL', u, 's:' .. ARGV[4])
 settle(u, v[1])
@@ -416,10 +456,12 @@ for _, s in ipairs((record(u))) do
 	local k = prefix .. s[1]
 	if redis.call('HGET', k, 'sub') == sub then
 		redis.call('DEL', k)
+		inv(k)
 	end
 	redis.call('HDEL', u, s[1])
 end
 revokeBefore(u, till)
+inv(u)
 settle(u, sub)
 return 1
 `)
@@ -452,6 +494,7 @@ else
 	end
 	extend(u, till)
 end
+inv(u)
 settle(u, sub)
 return 1
 `)
@@ -504,7 +547,8 @@ func nonce() string {
 
 // Revoked implements [jwtauth.Store], in one round trip: HMGET of the
 // session record for a token with a sid, of the subject record for one
-// without.
+// without. With a near cache, it answers from memory when it can (see the
+// package documentation).
 func (s *Store) Revoked(ctx context.Context, t jwtauth.TokenRef) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("redisstore: revoked: %w", err)
@@ -513,23 +557,14 @@ func (s *Store) Revoked(ctx context.Context, t jwtauth.TokenRef) (bool, error) {
 		if len(t.Session) > MaxIDLength {
 			return false, ErrInvalidID
 		}
-		// Do rather than HMGet: constant arguments need no boxing.
-		v, err := s.client.Do(ctx, "hmget", s.sess+t.Session, "sub", "expires").Slice()
-		if err != nil {
-			return false, wrap(ctx, "revoked", err)
+		if s.near != nil {
+			return s.nearRevoked(ctx, &t)
 		}
-		if len(v) != 2 {
-			return false, errMalformed
-		}
-		sub, ok := v[0].(string)
-		if !ok {
-			return true, nil // no such session: it ended
-		}
-		exp, err := field(v[1])
+		r, err := s.readSession(ctx, t.Session)
 		if err != nil {
 			return false, err
 		}
-		return sub != t.Subject || !t.Now.Before(time.UnixMilli(exp)), nil
+		return r.revoked(&t), nil
 	}
 	if t.Subject == "" {
 		return false, nil
@@ -537,37 +572,76 @@ func (s *Store) Revoked(ctx context.Context, t jwtauth.TokenRef) (bool, error) {
 	if len(t.Subject) > MaxIDLength || len(t.ID) > MaxIDLength {
 		return false, ErrInvalidID
 	}
+	if s.near != nil {
+		return s.nearRevoked(ctx, &t)
+	}
+	r, err := s.readSubject(ctx, t.Subject, t.ID)
+	if err != nil {
+		return false, err
+	}
+	return r.revoked(&t), nil
+}
+
+// readSession reads what Revoked needs of the record of session sid.
+func (s *Store) readSession(ctx context.Context, sid string) (sessionRec, error) {
+	if err := ctx.Err(); err != nil {
+		return sessionRec{}, fmt.Errorf("redisstore: revoked: %w", err)
+	}
+	// Do rather than HMGet: constant arguments need no boxing.
+	v, err := s.client.Do(ctx, "hmget", s.sess+sid, "sub", "expires").Slice()
+	if err != nil {
+		return sessionRec{}, wrap(ctx, "revoked", err)
+	}
+	if len(v) != 2 {
+		return sessionRec{}, errMalformed
+	}
+	sub, ok := v[0].(string)
+	if !ok {
+		return sessionRec{}, nil // no such session: it ended
+	}
+	exp, err := field(v[1])
+	if err != nil {
+		return sessionRec{}, err
+	}
+	return sessionRec{present: true, sub: sub, expires: exp}, nil
+}
+
+// readSubject reads what Revoked needs of the record of subject sub, for
+// the token jti (or none).
+func (s *Store) readSubject(ctx context.Context, sub, jti string) (subjectRead, error) {
+	if err := ctx.Err(); err != nil {
+		return subjectRead{}, fmt.Errorf("redisstore: revoked: %w", err)
+	}
 	var v []any
 	var err error
-	if t.ID == "" {
-		v, err = s.client.Do(ctx, "hmget", s.subj+t.Subject, "b", "bu").Slice()
+	if jti == "" {
+		v, err = s.client.Do(ctx, "hmget", s.subj+sub, "b", "bu").Slice()
 	} else {
-		v, err = s.client.Do(ctx, "hmget", s.subj+t.Subject, "b", "bu", "t:"+t.ID).Slice()
+		v, err = s.client.Do(ctx, "hmget", s.subj+sub, "b", "bu", "t:"+jti).Slice()
 	}
 	if err != nil {
-		return false, wrap(ctx, "revoked", err)
+		return subjectRead{}, wrap(ctx, "revoked", err)
 	}
 	if len(v) < 2 {
-		return false, errMalformed
+		return subjectRead{}, errMalformed
 	}
+	var r subjectRead
 	if v[1] != nil {
 		before, err1 := field(v[0])
 		until, err2 := field(v[1])
 		if err := errors.Join(err1, err2); err != nil {
-			return false, err
+			return subjectRead{}, err
 		}
-		if t.Now.Before(time.UnixMilli(until)) && (t.IssuedAt.IsZero() || t.IssuedAt.Unix() <= time.UnixMilli(before).Unix()) {
-			return true, nil
-		}
+		r.hasBU, r.b, r.bu = true, before, until
 	}
 	if len(v) > 2 && v[2] != nil {
 		until, err := field(v[2])
 		if err != nil {
-			return false, err
+			return subjectRead{}, err
 		}
-		return t.Now.Before(time.UnixMilli(until)), nil
+		r.hasUntil, r.until = true, until
 	}
-	return false, nil
+	return r, nil
 }
 
 var errMalformed = errors.New("redisstore: malformed record")
@@ -600,6 +674,7 @@ func (s *Store) create(ctx context.Context, se *issuer.Session, max int, now tim
 	n, err := createScript.Run(ctx, s.client, []string{s.sess + se.ID, s.subj + se.Subject},
 		s.prefix, ms(now), se.Subject, se.ID, ms(se.Created), ms(se.Refreshed), ms(se.Expires),
 		ms(se.Deadline), se.Generation, se.Device, se.Address, []byte(se.Claims), max, op).Int64()
+	s.wrote(se.ID, "", true) // at the cap, it ends sessions it does not name
 	switch {
 	case redis.IsOOMError(err):
 		return fmt.Errorf("redisstore: create session: %w: %w", issuer.ErrStoreFull, err)
@@ -702,6 +777,7 @@ func (s *Store) advance(ctx context.Context, a issuer.Advance, op string) (*issu
 	v, err := advanceScript.Run(ctx, s.client, []string{s.sess + a.ID, s.subj + a.Subject},
 		s.prefix, ms(a.Now), a.Subject, a.ID, a.Generation, a.Generation+1, ms(a.Now.Add(a.Idle)),
 		a.Grace.Milliseconds(), hasClaims, []byte(a.Claims), op).Slice()
+	s.wrote(a.ID, "", false)
 	if err != nil {
 		return nil, issuer.NotFound, wrap(ctx, "advance session", err)
 	}
@@ -735,6 +811,7 @@ func (s *Store) EndSession(ctx context.Context, id, subject string, now time.Tim
 		return false, nil
 	}
 	n, err := endScript.Run(ctx, s.client, []string{s.sess + id}, s.prefix, ms(now), subject, id).Int64()
+	s.wrote(id, "", false)
 	if err != nil {
 		return false, wrap(ctx, "end session", err)
 	}
@@ -751,6 +828,7 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, now, until ti
 		return err
 	}
 	err := revokeSubjectScript.Run(ctx, s.client, []string{s.subj + subject}, s.prefix, ms(now), subject, ms(until)).Err()
+	s.wrote("", subject, true) // and the subject's sessions
 	if err != nil {
 		return wrap(ctx, "revoke subject", err)
 	}
@@ -768,6 +846,7 @@ func (s *Store) RevokeToken(ctx context.Context, subject, id string, now, until 
 	}
 	err := revokeTokenScript.Run(ctx, s.client, []string{s.subj + subject}, s.prefix, ms(now), subject,
 		ms(until), id, issuer.MaxRevokedTokens).Err()
+	s.wrote("", subject, false)
 	if err != nil {
 		return wrap(ctx, "revoke token", err)
 	}
@@ -803,6 +882,14 @@ func (s *Store) Sessions(ctx context.Context, subject string, now time.Time) ([]
 		out = append(out, *se)
 	}
 	return out, nil
+}
+
+// wrote tells the near cache, if any, of a write of this Store, whether or
+// not it succeeded (a call that failed may have landed): see near.wrote.
+func (s *Store) wrote(sid, sub string, others bool) {
+	if s.near != nil {
+		s.near.wrote(sid, sub, others)
+	}
 }
 
 // wrap wraps err, from Redis, with the name of the operation, and with the

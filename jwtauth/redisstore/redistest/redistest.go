@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -146,8 +147,30 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Pause stops the server's process (SIGSTOP) without killing it, as a
+// stall would: its connections stay open, and what is sent to it waits,
+// unanswered, until [Server.Resume]. It does nothing when the server is not
+// running.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a server that [Server.Pause] stopped (SIGCONT): it
+// answers what was sent to it meanwhile.
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.tb.Helper()
+	if s.cmd == nil {
+		return
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.tb.Fatalf("redistest: signalling redis-server: %v", err)
+	}
+}
+
 // Restart stops the server if it runs and starts it again on the same
-// address, empty, with the same configuration.
+// address, with the same configuration: empty, unless that configuration
+// turned persistence on ("--appendonly", "yes"), in which case it reloads
+// what it had written.
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
