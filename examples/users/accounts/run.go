@@ -67,9 +67,15 @@ func Run(ctx context.Context, srv *http.Server, args []string, getenv func(strin
 		// Sessions and revocations in Redis, shared by every instance: a
 		// login on one refreshes on another, and a logout anywhere holds
 		// everywhere.
-		if cfg.Store, err = redisstore.New(ctx, rdb, redisstore.Options{Logger: logger}); err != nil {
+		// With a near cache: each instance answers the revocation check of
+		// a request from memory, and honours a logout made on any other
+		// within 100 ms (redisstore's package documentation).
+		store, err := redisstore.New(ctx, rdb, redisstore.Options{Logger: logger, NearCache: &redisstore.NearCacheOptions{}})
+		if err != nil {
 			return fmt.Errorf("redis at %s: %w", *redisAddr, err)
 		}
+		defer store.Close()
+		cfg.Store = store
 		// And the same refresh secret, so that each verifies the refresh
 		// tokens of the others.
 		if cfg.RefreshSecret, err = refreshSecretFrom(getenv, secret); err != nil {
