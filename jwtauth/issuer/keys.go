@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -49,6 +50,13 @@ type state struct {
 	published []*signer // will sign: verify and are in the JWK Set already
 	retired   []*signer // signed: verify until retired
 	jwks      []byte    // the public JWK Set
+
+	// Fleet mode (fleet.go): active is nil until the first key is ready,
+	// and signs until signUntil; refresh, when not nil, signs refresh
+	// tokens.
+	fleet     bool
+	refresh   *signer
+	signUntil time.Time
 }
 
 func (s *state) all() []*signer {
@@ -203,6 +211,9 @@ func (i *Issuer) install(st *state) error {
 // refreshSignerOf returns the signer of new refresh tokens: RefreshSecret's,
 // the one derived from an active HMAC key, or the random one of this process.
 func (i *Issuer) refreshSignerOf(st *state) *signer {
+	if st.refresh != nil {
+		return st.refresh
+	}
 	if st.active.refresh != nil {
 		return st.active.refresh
 	}
@@ -224,10 +235,21 @@ func (i *Issuer) Keys() *jwtauth.KeyRing {
 func (i *Issuer) Store() Store { return i.store }
 
 // KeyID returns the kid of the active signing key.
-func (i *Issuer) KeyID() string { return i.state.Load().active.kid }
+// In fleet mode it is "" until the first key is ready.
+func (i *Issuer) KeyID() string {
+	if a := i.state.Load().active; a != nil {
+		return a.kid
+	}
+	return ""
+}
 
 // Algorithm returns the algorithm of the active signing key.
-func (i *Issuer) Algorithm() string { return i.state.Load().active.alg }
+func (i *Issuer) Algorithm() string {
+	if a := i.state.Load().active; a != nil {
+		return a.alg
+	}
+	return i.fleet.rot.Algorithm // fleet mode, before the first key
+}
 
 // Publish adds next to the verification keys and the JWK Set without
 // signing with it, so that the caches of remote verifiers hold it before the
@@ -241,6 +263,9 @@ func (i *Issuer) Algorithm() string { return i.state.Load().active.alg }
 // at once, at most once per its minimum interval, so rotating sooner is
 // safe for jwtauth but not for every verifier.
 func (i *Issuer) Publish(next SigningKey) error {
+	if i.fleet != nil {
+		return configError("Key: %w", errFleetKeys)
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	s, err := i.newSigner(next, "Key")
@@ -262,6 +287,9 @@ func (i *Issuer) Publish(next SigningKey) error {
 // RefreshSecret, which also derived the refresh keys of its sessions,
 // RefreshTTL (after that its sessions need a new login).
 func (i *Issuer) Rotate(next SigningKey) error {
+	if i.fleet != nil {
+		return configError("Key: %w", errFleetKeys)
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	s, err := i.newSigner(next, "Key")
@@ -283,6 +311,9 @@ func (i *Issuer) Rotate(next SigningKey) error {
 // signed no longer verify, and it leaves the JWK Set. The active key cannot
 // be retired ([ErrUnknownKeyID]); rotate first.
 func (i *Issuer) Retire(kid string) error {
+	if i.fleet != nil {
+		return configError("Key: %w", errFleetKeys)
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	st := i.state.Load()
