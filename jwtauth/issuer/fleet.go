@@ -157,6 +157,7 @@ type localKey struct {
 	access, refresh       *signer
 	accessRec, refreshRec PublicKey // as last published
 	published             bool
+	activeAt              time.Time // when it may sign: Ahead after its publish
 	signUntil             time.Time // covered by its records: it may sign until then
 }
 
@@ -253,14 +254,16 @@ func (i *Issuer) expiries(f *fleet, signUntil time.Time) (access, refresh time.T
 	return signUntil.Add(i.cfg.TTL + margin), signUntil.Add(i.cfg.RefreshTTL + margin)
 }
 
-// publish writes the records of k, covering signing until signUntil. It
-// reports whether both were written.
+// publish writes the records of k, covering signing until signUntil, with
+// NotBefore nbf the first time. It reports whether both were written.
 func (i *Issuer) publish(f *fleet, k *localKey, nbf, signUntil, now time.Time) bool {
 	ae, re := i.expiries(f, signUntil)
-	a, r := k.accessRec, k.refreshRec
-	if !k.published {
-		a.NotBefore, r.NotBefore = nbf, nbf
+	if k.accessRec.NotBefore.IsZero() {
+		// Fixed at the first attempt: a retry after a partial failure
+		// writes the same record, which the store extends.
+		k.accessRec.NotBefore, k.refreshRec.NotBefore = nbf, nbf
 	}
+	a, r := k.accessRec, k.refreshRec
 	a.Expires, r.Expires = maxTime(a.Expires, ae), maxTime(r.Expires, re)
 	if err := f.call(func(ctx context.Context) error { return f.store.PublishKey(ctx, a, now) }); err != nil {
 		f.warn("issuer: publishing a key failed; the current key keeps signing while its record is valid", err)
@@ -378,19 +381,25 @@ func (i *Issuer) tick(f *fleet) {
 		}
 	}
 	if p := f.pending; p != nil && !p.published && (readOK || f.active != nil) {
-		nbf := now.Add(f.rot.Ahead)
-		if f.active == nil && readOK && f.cold(now) {
-			nbf = now // a cold fleet: no verifier knows any key yet
+		start := i.cfg.Now()
+		nbf, cold := start.Add(f.rot.Ahead), f.active == nil && readOK && f.cold(now)
+		if cold {
+			nbf = start // a cold fleet: no verifier knows any key yet
 		}
 		if i.publish(f, p, nbf, nbf.Add(f.rot.Ahead), now) {
+			// Ahead counts from when the record is in the store.
+			p.activeAt = nbf
+			if !cold {
+				p.activeAt = nbf.Add(max(0, i.cfg.Now().Sub(start)))
+			}
 			i.read(f, now) // the instance's JWKS has it at once anyway
 		}
 	}
-	if p := f.pending; p != nil && p.published && !now.Before(p.accessRec.NotBefore) {
+	if now = i.cfg.Now(); f.pending != nil && f.pending.published && !now.Before(f.pending.activeAt) {
 		if f.active != nil {
 			f.previous = append(f.previous, f.active)
 		}
-		f.active, f.pending, f.activeSince = p, nil, p.accessRec.NotBefore
+		f.active, f.activeSince, f.pending = f.pending, f.pending.activeAt, nil
 	}
 	if a := f.active; a != nil {
 		i.publish(f, a, time.Time{}, now.Add(f.rot.Ahead), now) // the heartbeat

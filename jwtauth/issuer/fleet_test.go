@@ -24,6 +24,7 @@ import (
 
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/jwtauth/issuer"
+	"github.com/authkit-go/authkit/jwtauth/issuer/storetest"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
@@ -292,6 +293,7 @@ type flakyStore struct {
 	issuer.KeyStore
 	down, stall atomic.Bool
 	calls       atomic.Int64
+	failRefresh atomic.Int32 // fail this many publishes of refresh keys
 }
 
 var errKeysDown = errors.New("store down")
@@ -311,6 +313,9 @@ func (f *flakyStore) gate(ctx context.Context) error {
 func (f *flakyStore) PublishKey(ctx context.Context, k issuer.PublicKey, now time.Time) error {
 	if err := f.gate(ctx); err != nil {
 		return err
+	}
+	if k.Use == issuer.UseRefresh && f.failRefresh.Add(-1) >= 0 {
+		return errKeysDown
 	}
 	return f.KeyStore.PublishKey(ctx, k, now)
 }
@@ -373,6 +378,35 @@ func TestFleetStoreDownDuringRotation(t *testing.T) {
 	}
 	if a.KeyID() == kid0 || !a.Ready() {
 		t.Fatal("no rotation once the store was back")
+	}
+}
+
+// TestFleetPartialPublish: the access record of the next key is written,
+// its refresh record fails; the retry writes the same records, and the
+// rotation goes on.
+func TestFleetPartialPublish(t *testing.T) {
+	fs := &flakyStore{KeyStore: issuer.NewMemoryStore(0)}
+	clk := newClock()
+	a := newFleet(t, fs, clk.Now)
+	kid0 := a.KeyID()
+	for range int((fEvery-fAhead)/fPoll) - 1 {
+		clk.Add(fPoll)
+		issuer.Tick(a)
+	}
+	fs.failRefresh.Store(3) // the next key's first attempts, and heartbeats
+	for range int(fAhead/fPoll) + 6 {
+		clk.Add(fPoll)
+		issuer.Tick(a)
+		if !a.Ready() {
+			t.Fatal("a failed publish stopped signing")
+		}
+	}
+	if a.KeyID() == kid0 {
+		t.Fatal("no rotation after a partial publish")
+	}
+	recs, _ := fs.PublicKeys(context.Background(), clk.Now())
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4 (two keys, access and refresh)", len(recs))
 	}
 }
 
@@ -679,6 +713,12 @@ func TestFleetStoreBounded(t *testing.T) {
 	}
 }
 
+func TestMemoryKeyStoreConformance(t *testing.T) {
+	storetest.RunKeyStore(t, storetest.KeyStoreHarness{
+		New: func(t *testing.T) issuer.KeyStore { return issuer.NewMemoryStore(0) },
+	})
+}
+
 func TestFleetConfig(t *testing.T) {
 	ms := issuer.NewMemoryStore(0)
 	rows := []struct {
@@ -732,12 +772,13 @@ type storeOnly struct{ issuer.Store }
 
 // TestFleetLoadSingleInstance is the one-process proof: an Issuer in fleet
 // mode on a MemoryStore, under load, rotating every half second, with a
-// verifier that only re-reads the JWK Set (every 100 ms < Ahead − Poll):
+// verifier that only re-reads the JWK Set (every 50 ms, well under Ahead −
+// Poll = 425 ms, so that a starved test goroutine still keeps the rule):
 // no request fails and no kid is unknown.
 func TestFleetLoadSingleInstance(t *testing.T) {
 	iss, err := issuer.New(issuer.Config{
 		Issuer: "https://auth.example", TTL: 3 * time.Second, RefreshTTL: time.Minute,
-		Rotation: &issuer.Rotation{Every: 500 * time.Millisecond, Ahead: 250 * time.Millisecond, Poll: 25 * time.Millisecond, Logger: quiet},
+		Rotation: &issuer.Rotation{Every: 500 * time.Millisecond, Ahead: 450 * time.Millisecond, Poll: 25 * time.Millisecond, Logger: quiet},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -749,7 +790,9 @@ func TestFleetLoadSingleInstance(t *testing.T) {
 	srv := httptest.NewServer(iss.JWKSHandler())
 	t.Cleanup(srv.Close)
 	var verifier atomic.Pointer[jwtauth.Middleware]
+	var lastFetch atomic.Int64
 	fetch := func() error {
+		defer func() { lastFetch.Store(time.Now().UnixNano()) }()
 		res, err := http.Get(srv.URL)
 		if err != nil {
 			return err
@@ -785,7 +828,7 @@ func TestFleetLoadSingleInstance(t *testing.T) {
 	var kidMu sync.Mutex
 	kidSet := map[string]bool{}
 	wg.Go(func() {
-		tick := time.NewTicker(100 * time.Millisecond)
+		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
@@ -823,7 +866,7 @@ func TestFleetLoadSingleInstance(t *testing.T) {
 				kidSet[iss.KeyID()] = true
 				kidMu.Unlock()
 				if _, err := verifier.Load().Verify(context.Background(), tok.AccessToken); err != nil {
-					fail("verify", err)
+					fail("verify "+time.Duration(time.Now().UnixNano()-lastFetch.Load()).String(), err)
 					if errors.Is(err, jwtauth.ErrUnknownKey) {
 						unknown.Add(1)
 					}

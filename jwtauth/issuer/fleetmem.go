@@ -18,6 +18,9 @@ func (m *MemoryStore) PublishKey(ctx context.Context, k PublicKey, now time.Time
 	if len(k.JWK) > MaxPublicKeySize {
 		return fmt.Errorf("%w: JWK larger than %d bytes", errBadPublicKey, MaxPublicKeySize)
 	}
+	if !k.Expires.After(now) {
+		return nil // expired already: nothing to record
+	}
 	k.JWK = slices.Clone(k.JWK)
 	name := string(k.Use) + "\x00" + k.ID
 	m.mu.Lock()
