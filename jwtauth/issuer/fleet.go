@@ -158,7 +158,8 @@ type localKey struct {
 	accessRec, refreshRec PublicKey // as last published
 	published             bool
 	activeAt              time.Time // when it may sign: Ahead after its publish
-	signUntil             time.Time // covered by its records: it may sign until then
+	signUntil             time.Time // covered by its access record: it may sign until then
+	refreshUntil          time.Time // covered by its refresh record
 }
 
 // remoteKey is a checked record of the store.
@@ -246,18 +247,25 @@ func (f *fleet) record(s *signer, use KeyUse) (PublicKey, error) {
 	return PublicKey{ID: s.kid, Use: use, Algorithm: s.alg, Issuer: f.iss, JWK: j}, nil
 }
 
-// expiries are when the records of a key that signs until signUntil may
-// be dropped: its last tokens have expired, with the verifiers' leeway and
-// two polls of margin for the instances' clocks and reads.
-func (i *Issuer) expiries(f *fleet, signUntil time.Time) (access, refresh time.Time) {
-	margin := maxLeeway + 2*f.rot.Poll
-	return signUntil.Add(i.cfg.TTL + margin), signUntil.Add(i.cfg.RefreshTTL + margin)
-}
+// margin is what a record outlives the last token of its key by: the
+// verifiers' largest leeway, and two polls for the instances' clocks and
+// reads.
+func (f *fleet) margin() time.Duration { return maxLeeway + 2*f.rot.Poll }
 
-// publish writes the records of k, covering signing until signUntil, with
-// NotBefore nbf the first time. It reports whether both were written.
-func (i *Issuer) publish(f *fleet, k *localKey, nbf, signUntil, now time.Time) bool {
-	ae, re := i.expiries(f, signUntil)
+// publish writes the records of k, with NotBefore nbf the first time. The
+// access record covers signing until signUntil. The refresh record covers
+// signing refresh tokens until signUntil too, unless pending: a key that
+// has not signed yet needs its refresh record only as long as its access
+// record, so that the keys of an instance that crashes before it signs
+// lapse within the hour, not RefreshTTL later; the heartbeat at its
+// activation extends it, and refresh tokens are signed only while covered.
+// It reports whether both were written.
+func (i *Issuer) publish(f *fleet, k *localKey, nbf, signUntil, now time.Time, pending bool) bool {
+	ae := signUntil.Add(i.cfg.TTL + f.margin())
+	re := signUntil.Add(i.cfg.RefreshTTL + f.margin())
+	if pending {
+		re = ae
+	}
 	if k.accessRec.NotBefore.IsZero() {
 		// Fixed at the first attempt: a retry after a partial failure
 		// writes the same record, which the store extends.
@@ -279,6 +287,9 @@ func (i *Issuer) publish(f *fleet, k *localKey, nbf, signUntil, now time.Time) b
 	}
 	k.published = true
 	k.signUntil = maxTime(k.signUntil, signUntil)
+	if !pending {
+		k.refreshUntil = maxTime(k.refreshUntil, signUntil)
+	}
 	return true
 }
 
@@ -386,7 +397,7 @@ func (i *Issuer) tick(f *fleet) {
 		if cold {
 			nbf = start // a cold fleet: no verifier knows any key yet
 		}
-		if i.publish(f, p, nbf, nbf.Add(f.rot.Ahead), now) {
+		if i.publish(f, p, nbf, nbf.Add(f.rot.Ahead), now, true) {
 			// Ahead counts from when the record is in the store.
 			p.activeAt = nbf
 			if !cold {
@@ -402,7 +413,7 @@ func (i *Issuer) tick(f *fleet) {
 		f.active, f.activeSince, f.pending = f.pending, f.pending.activeAt, nil
 	}
 	if a := f.active; a != nil {
-		i.publish(f, a, time.Time{}, now.Add(f.rot.Ahead), now) // the heartbeat
+		i.publish(f, a, time.Time{}, now.Add(f.rot.Ahead), now, false) // the heartbeat
 	}
 	f.previous = slices.DeleteFunc(f.previous, func(k *localKey) bool {
 		return !now.Before(k.accessRec.Expires) && (k.refresh == nil || !now.Before(k.refreshRec.Expires))
@@ -479,7 +490,7 @@ func (i *Issuer) installFleet(f *fleet, now time.Time) error {
 	}
 	st := &state{jwks: f.jwks, fleet: true}
 	if a := f.active; a != nil {
-		st.active, st.refresh, st.signUntil = a.access, a.refresh, a.signUntil
+		st.active, st.refresh, st.signUntil, st.refreshUntil = a.access, a.refresh, a.signUntil, a.refreshUntil
 	}
 	if i.keys == nil {
 		i.keys, _ = jwtauth.NewKeyRing(i.store, access...)
@@ -515,11 +526,18 @@ func renderJWKS(keys []jwtauth.VerificationKey) ([]byte, error) {
 	return json.Marshal(set)
 }
 
-// signing returns the state to sign with, or ErrNotReady.
-func (i *Issuer) signing() (*state, error) {
+// signing returns the state to sign with, or ErrNotReady; with refresh,
+// for tokens of a session, whose refresh key must be covered too.
+func (i *Issuer) signing(refresh bool) (*state, error) {
 	st := i.state.Load()
-	if st.active == nil || (st.fleet && !i.cfg.Now().Before(st.signUntil)) {
+	if st.active == nil {
 		return nil, ErrNotReady
+	}
+	if st.fleet {
+		now := i.cfg.Now()
+		if !now.Before(st.signUntil) || (refresh && st.refresh != nil && !now.Before(st.refreshUntil)) {
+			return nil, ErrNotReady
+		}
 	}
 	return st, nil
 }
@@ -531,12 +549,12 @@ func (i *Issuer) signing() (*state, error) {
 // probe of a rolling deploy: an instance that is not ready answers Login,
 // Issue and Refresh with [ErrNotReady].
 func (i *Issuer) Ready() bool {
-	_, err := i.signing()
+	_, err := i.signing(true)
 	return err == nil
 }
 
 // WaitReady waits until [Issuer.Ready], or ctx ends (its error is
-// returned), or the Issuer is closed ([ErrNotReady]).
+// returned), or the Issuer is closed and not ready ([ErrNotReady]).
 func (i *Issuer) WaitReady(ctx context.Context) error {
 	for {
 		if i.Ready() {

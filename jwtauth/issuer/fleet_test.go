@@ -288,6 +288,38 @@ func TestFleetRotationAndRetirement(t *testing.T) {
 	}
 }
 
+// TestFleetCrashBeforeActivation: the keys of an instance that dies before
+// it signs lapse soon (its refresh record lives no longer than its access
+// record), not RefreshTTL later; the JWKS caching allowed fits Ahead.
+func TestFleetCrashBeforeActivation(t *testing.T) {
+	store := issuer.NewMemoryStore(0)
+	clk := newClock()
+	a := newFleet(t, store, clk.Now)
+	b := newFleet(t, store, clk.Now)
+	b.Close() // dies while joining
+	recs, _ := store.PublicKeys(context.Background(), clk.Now())
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4", len(recs))
+	}
+	// nbf + Ahead of coverage + TTL + leeway + 2 Poll: 32 minutes.
+	for range 33 {
+		clk.Add(fPoll)
+		issuer.Tick(a)
+	}
+	recs, _ = store.PublicKeys(context.Background(), clk.Now())
+	if len(recs) != 2 {
+		t.Fatalf("%d records 33 minutes after a crash before signing, want a's 2", len(recs))
+	}
+	if len(kids(t, a)) != 1 {
+		t.Fatalf("JWKS %v", kids(t, a))
+	}
+	rec := httptest.NewRecorder()
+	a.JWKSHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if cc := rec.Header().Get("Cache-Control"); cc != "public, max-age=270" {
+		t.Fatalf("Cache-Control %q, want max-age=(Ahead − Poll)/2", cc)
+	}
+}
+
 // flakyStore is a KeyStore that fails, or stalls until ctx ends, on demand.
 type flakyStore struct {
 	issuer.KeyStore

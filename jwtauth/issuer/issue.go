@@ -55,7 +55,7 @@ func (i *Issuer) Issue(ctx context.Context, subject string, claims map[string]an
 	if err != nil {
 		return "", err
 	}
-	st, err := i.signing()
+	st, err := i.signing(false)
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
@@ -54,9 +55,10 @@ type state struct {
 	// Fleet mode (fleet.go): active is nil until the first key is ready,
 	// and signs until signUntil; refresh, when not nil, signs refresh
 	// tokens.
-	fleet     bool
-	refresh   *signer
-	signUntil time.Time
+	fleet        bool
+	refresh      *signer
+	signUntil    time.Time
+	refreshUntil time.Time // refresh signs until then
 }
 
 func (s *state) all() []*signer {
@@ -355,8 +357,16 @@ func publicJWKS(signers []*signer) ([]byte, error) {
 // published and retired signing keys as a JWK Set (RFC 7517 §5), for
 // "/.well-known/jwks.json". HMAC secrets are never served; an Issuer with
 // only secrets serves an empty set. Responses may be cached for five
-// minutes; see [Issuer.Publish] for the timing of a rotation.
+// minutes; see [Issuer.Publish] for the timing of a rotation. In fleet mode
+// it serves the union of the fleet's access keys, never a refresh key, and
+// allows caching for at most half of Rotation.Ahead − Poll.
 func (i *Issuer) JWKSHandler() http.Handler {
+	cache := "public, max-age=300"
+	if f := i.fleet; f != nil {
+		// A cache must not keep the set for longer than Ahead − Poll, or
+		// it could miss a key that has begun to sign.
+		cache = "public, max-age=" + strconv.Itoa(int(min(300*time.Second, (f.rot.Ahead-f.rot.Poll)/2)/time.Second))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -365,7 +375,7 @@ func (i *Issuer) JWKSHandler() http.Handler {
 		}
 		h := w.Header()
 		h.Set("Content-Type", "application/jwk-set+json")
-		h.Set("Cache-Control", "public, max-age=300")
+		h.Set("Cache-Control", cache)
 		h.Set("X-Content-Type-Options", "nosniff")
 		w.Write(i.state.Load().jwks)
 	})

@@ -140,7 +140,7 @@ func (i *Issuer) login(ctx context.Context, subject string, claims map[string]an
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	st, err := i.signing()
+	st, err := i.signing(true)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (i *Issuer) refresh(ctx context.Context, refreshToken string, proof *DPoPPr
 	}
 	// Before the session advances: an Issuer that could not sign the
 	// next tokens must not spend the client's refresh token.
-	st, err := i.signing()
+	st, err := i.signing(true)
 	if err != nil {
 		return nil, err
 	}
