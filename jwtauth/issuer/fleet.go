@@ -29,6 +29,11 @@ import (
 // and serves the union of all instances' live keys in [Issuer.JWKSHandler]
 // and [Issuer.Keys]. No private key or secret is copied between instances.
 // See the package documentation for the timing rules.
+//
+// [New] does no I/O: it makes the first key pair and returns, and the
+// background publishes it. Until then, and for Ahead after it in a running
+// fleet, the Issuer is not [Issuer.Ready]; [Issuer.WaitReady] waits for it
+// within a context.
 type Rotation struct {
 	// Store is where the instances publish their public keys. Default:
 	// Config.Store, when it implements KeyStore (MemoryStore and the

@@ -917,3 +917,40 @@ func TestFleetLoadSingleInstance(t *testing.T) {
 		t.Fatalf("%d kids: want ≥ 4 rotations", len(kidSet))
 	}
 }
+
+// FuzzCheckPublicKey feeds the check of key store records whatever a
+// hostile store may hold: it never panics, and what it accepts is a
+// public key of the record's asymmetric algorithm whose kid is its
+// thumbprint.
+func FuzzCheckPublicKey(f *testing.F) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jk, _ := jwk.Import(ec.Public())
+	good, _ := json.Marshal(jk)
+	tp, _ := jk.Thumbprint(crypto.SHA256)
+	kid := base64.RawURLEncoding.EncodeToString(tp)
+	f.Add(kid, "ES256", good)
+	f.Add(kid, "RS256", good)
+	f.Add(kid, "HS256", []byte(`{"kty":"oct","k":"AAAA"}`))
+	f.Add("x", "EdDSA", []byte(`{"kty":"OKP","crv":"Ed25519","x":"AAAA"}`))
+	f.Add(kid, "ES256", []byte(`{"kty":"EC","crv":"P-256","x":"","y":""}`))
+	f.Add("", "", []byte(`[]`))
+	now := time.Unix(1_800_000_000, 0)
+	f.Fuzz(func(t *testing.T, id, alg string, j []byte) {
+		k := issuer.PublicKey{ID: id, Use: issuer.UseAccess, Algorithm: alg, JWK: j, NotBefore: now, Expires: now.Add(time.Hour)}
+		vk, err := issuer.CheckPublicKey(k, "", now)
+		if err != nil {
+			return
+		}
+		switch alg {
+		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA":
+		default:
+			t.Fatalf("accepted algorithm %q", alg)
+		}
+		if vk.ID != id || vk.Algorithm != alg {
+			t.Fatalf("accepted %q/%q as %q/%q", id, alg, vk.ID, vk.Algorithm)
+		}
+		if _, err := jwtauth.NewKeyRing(nil, vk); err != nil {
+			t.Fatalf("accepted a key jwtauth refuses: %v", err)
+		}
+	})
+}
