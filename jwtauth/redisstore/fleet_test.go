@@ -261,9 +261,9 @@ func TestFleetThreeInstancesUnderLoad(t *testing.T) {
 		return v.Kid
 	}
 	// Sample each instance's kid, to count rotations per instance.
-	instanceKids := make([]map[string]bool, len(fleet))
+	instanceKids := make([][]string, len(fleet)) // in the order they signed
 	for n := range instanceKids {
-		instanceKids[n] = map[string]bool{fleet[n].KeyID(): true}
+		instanceKids[n] = []string{fleet[n].KeyID()}
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -276,7 +276,9 @@ func TestFleetThreeInstancesUnderLoad(t *testing.T) {
 			}
 			mu.Lock()
 			for n, iss := range fleet {
-				instanceKids[n][iss.KeyID()] = true
+				if k := iss.KeyID(); !slices.Contains(instanceKids[n], k) {
+					instanceKids[n] = append(instanceKids[n], k)
+				}
 			}
 			mu.Unlock()
 		}
@@ -365,8 +367,15 @@ func TestFleetThreeInstancesUnderLoad(t *testing.T) {
 			t.Errorf("instance %d rotated %d times, want ≥ 4", n, c)
 		}
 	}
-	if len(tokenKids) < 15 {
-		t.Errorf("%d kids signed tokens, want ≥ 15 (5 per instance)", len(tokenKids))
+	// Every key an instance signed with for a whole period under load (not
+	// its first, which may have rotated as the load began, nor its last)
+	// signed tokens that the verifier accepted.
+	for n, ks := range instanceKids {
+		for _, k := range ks[1 : len(ks)-1] {
+			if !tokenKids[k] {
+				t.Errorf("instance %d: kid %s signed no token", n, k)
+			}
+		}
 	}
 	if obs.verified.Load() == 0 {
 		t.Error("nothing verified")
