@@ -9,12 +9,20 @@ import (
 	"github.com/authkit-go/authkit/jwtauth"
 )
 
-// Config configures an [Issuer]. Key is required; the rest have safe
-// defaults. [New] validates and copies it.
+// Config configures an [Issuer]. Key or Rotation is required; the rest
+// have safe defaults. [New] validates and copies it.
 type Config struct {
-	// Key signs new access tokens. Required. See [Issuer.Publish] and
-	// [Issuer.Rotate] to change it.
+	// Key signs new access tokens. Required unless Rotation is set, and
+	// then must be left zero. See [Issuer.Publish] and [Issuer.Rotate] to
+	// change it.
 	Key SigningKey
+
+	// Rotation, when set, puts the Issuer in fleet mode: it makes its own
+	// keys, publishes their public halves to the other instances through
+	// Rotation.Store ahead of use, rotates them on a schedule and serves
+	// the union of the fleet's keys. See [Rotation]. Close the Issuer
+	// ([Issuer.Close]) to stop its background work.
+	Rotation *Rotation
 
 	// Issuer is the iss claim of every token. Default: none. Set it, and the
 	// same value in jwtauth.Config.Issuer, when anything else could mint
@@ -59,7 +67,10 @@ type Config struct {
 	MaxSessionsPerSubject int
 
 	// RefreshSecret is the HS256 secret (at least 32 bytes) that signs
-	// refresh tokens. Default: for an HMAC Key, a secret derived from it and
+	// refresh tokens. Default in fleet mode: each instance signs them with
+	// an EdDSA key of its own, published to the fleet for refresh only, so
+	// that sessions refresh on any instance without a shared secret.
+	// Default otherwise: for an HMAC Key, a secret derived from it and
 	// from Issuer and Audience (so rotating the Key rotates it too); for an
 	// asymmetric Key, a random secret made at start, so refresh tokens do
 	// not survive a restart and are not accepted by other instances. Set it
@@ -179,5 +190,15 @@ func (cfg Config) validate() (Config, error) {
 		cfg.Store = NewMemoryStore(0)
 	}
 	cfg.RefreshSecret = append([]byte(nil), cfg.RefreshSecret...)
+	if cfg.Rotation != nil {
+		if cfg.Key.Algorithm != "" || cfg.Key.Key != nil || cfg.Key.ID != "" {
+			return cfg, configError("Key must be zero when Rotation is set: each instance makes its own keys")
+		}
+		rot, err := cfg.Rotation.validate(&cfg)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Rotation = &rot
+	}
 	return cfg, nil
 }

@@ -33,6 +33,9 @@ const maxClaims = 256
 // JSON that a verifier accepts ([ErrReservedClaim]). A token that would be
 // larger than a verifier's default limit is refused ([ErrTooLarge]).
 //
+// In fleet mode (Config.Rotation), an Issuer that is not [Issuer.Ready]
+// fails with [ErrNotReady].
+//
 // Issue does no I/O; a ctx already done makes it return ctx.Err() without
 // signing, which matters for a signer backed by a KMS.
 //
@@ -52,8 +55,12 @@ func (i *Issuer) Issue(ctx context.Context, subject string, claims map[string]an
 	if err != nil {
 		return "", err
 	}
+	st, err := i.signing(false)
+	if err != nil {
+		return "", err
+	}
 	now := i.cfg.Now()
-	return i.signAccess(i.state.Load(), subject, raw, "", now, now.Add(i.cfg.TTL), true, "")
+	return i.signAccess(st, subject, raw, "", now, now.Add(i.cfg.TTL), true, "")
 }
 
 // checkSubject enforces the rules on subjects.

@@ -31,6 +31,8 @@ type Issuer struct {
 	checkSigner *signer
 
 	dpop *jwtauth.DPoPVerifier // verifies proofs at login and refresh
+
+	fleet *fleet // fleet mode (Config.Rotation); nil otherwise
 }
 
 // New validates cfg and returns an Issuer. Errors match jwtauth.ErrConfig.
@@ -48,21 +50,6 @@ func New(cfg Config) (*Issuer, error) {
 	if i.fixedRefresh, err = refreshSigner(secret, "RefreshSecret"); err != nil {
 		return nil, err
 	}
-	active, err := i.newSigner(cfg.Key, "Key")
-	if err != nil {
-		return nil, err
-	}
-	if err := i.install(&state{active: active}); err != nil {
-		return nil, err
-	}
-	i.refreshMW, err = jwtauth.New(jwtauth.Config{
-		Keys: i.refreshKeys, Issuer: cfg.Issuer, Audience: cfg.Audience,
-		Type: jwtauth.RefreshTokenType, RequiredClaims: []string{"sid", "sub", "gen"},
-		Now: cfg.Now, DisableCache: true,
-	})
-	if err != nil {
-		return nil, err
-	}
 	check := randomSecret()
 	i.checkSigner = &signer{alg: "HS256", key: check, header: encodeHeader("HS256", "c", "JWT")}
 	ring, err := jwtauth.NewKeyRing(nil, jwtauth.VerificationKey{Algorithm: "HS256", ID: "c", Key: check})
@@ -73,6 +60,29 @@ func New(cfg Config) (*Issuer, error) {
 		return nil, err
 	}
 	if i.dpop, err = i.newDPoP(); err != nil {
+		return nil, err
+	}
+	if cfg.Rotation != nil {
+		// Last: from here on a goroutine runs, which Close ends.
+		if err := i.startFleet(*cfg.Rotation); err != nil {
+			return nil, err
+		}
+	} else {
+		active, err := i.newSigner(cfg.Key, "Key")
+		if err != nil {
+			return nil, err
+		}
+		if err := i.install(&state{active: active}); err != nil {
+			return nil, err
+		}
+	}
+	i.refreshMW, err = jwtauth.New(jwtauth.Config{
+		Keys: i.refreshKeys, Issuer: cfg.Issuer, Audience: cfg.Audience,
+		Type: jwtauth.RefreshTokenType, RequiredClaims: []string{"sid", "sub", "gen"},
+		Now: cfg.Now, DisableCache: true,
+	})
+	if err != nil {
+		i.Close()
 		return nil, err
 	}
 	return i, nil

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -49,6 +51,14 @@ type state struct {
 	published []*signer // will sign: verify and are in the JWK Set already
 	retired   []*signer // signed: verify until retired
 	jwks      []byte    // the public JWK Set
+
+	// Fleet mode (fleet.go): active is nil until the first key is ready,
+	// and signs until signUntil; refresh, when not nil, signs refresh
+	// tokens.
+	fleet        bool
+	refresh      *signer
+	signUntil    time.Time
+	refreshUntil time.Time // refresh signs until then
 }
 
 func (s *state) all() []*signer {
@@ -203,6 +213,9 @@ func (i *Issuer) install(st *state) error {
 // refreshSignerOf returns the signer of new refresh tokens: RefreshSecret's,
 // the one derived from an active HMAC key, or the random one of this process.
 func (i *Issuer) refreshSignerOf(st *state) *signer {
+	if st.refresh != nil {
+		return st.refresh
+	}
 	if st.active.refresh != nil {
 		return st.active.refresh
 	}
@@ -224,10 +237,21 @@ func (i *Issuer) Keys() *jwtauth.KeyRing {
 func (i *Issuer) Store() Store { return i.store }
 
 // KeyID returns the kid of the active signing key.
-func (i *Issuer) KeyID() string { return i.state.Load().active.kid }
+// In fleet mode it is "" until the first key is ready.
+func (i *Issuer) KeyID() string {
+	if a := i.state.Load().active; a != nil {
+		return a.kid
+	}
+	return ""
+}
 
 // Algorithm returns the algorithm of the active signing key.
-func (i *Issuer) Algorithm() string { return i.state.Load().active.alg }
+func (i *Issuer) Algorithm() string {
+	if a := i.state.Load().active; a != nil {
+		return a.alg
+	}
+	return i.fleet.rot.Algorithm // fleet mode, before the first key
+}
 
 // Publish adds next to the verification keys and the JWK Set without
 // signing with it, so that the caches of remote verifiers hold it before the
@@ -241,6 +265,9 @@ func (i *Issuer) Algorithm() string { return i.state.Load().active.alg }
 // at once, at most once per its minimum interval, so rotating sooner is
 // safe for jwtauth but not for every verifier.
 func (i *Issuer) Publish(next SigningKey) error {
+	if i.fleet != nil {
+		return configError("Key: %w", errFleetKeys)
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	s, err := i.newSigner(next, "Key")
@@ -262,6 +289,9 @@ func (i *Issuer) Publish(next SigningKey) error {
 // RefreshSecret, which also derived the refresh keys of its sessions,
 // RefreshTTL (after that its sessions need a new login).
 func (i *Issuer) Rotate(next SigningKey) error {
+	if i.fleet != nil {
+		return configError("Key: %w", errFleetKeys)
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	s, err := i.newSigner(next, "Key")
@@ -283,6 +313,9 @@ func (i *Issuer) Rotate(next SigningKey) error {
 // signed no longer verify, and it leaves the JWK Set. The active key cannot
 // be retired ([ErrUnknownKeyID]); rotate first.
 func (i *Issuer) Retire(kid string) error {
+	if i.fleet != nil {
+		return configError("Key: %w", errFleetKeys)
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	st := i.state.Load()
@@ -324,8 +357,16 @@ func publicJWKS(signers []*signer) ([]byte, error) {
 // published and retired signing keys as a JWK Set (RFC 7517 §5), for
 // "/.well-known/jwks.json". HMAC secrets are never served; an Issuer with
 // only secrets serves an empty set. Responses may be cached for five
-// minutes; see [Issuer.Publish] for the timing of a rotation.
+// minutes; see [Issuer.Publish] for the timing of a rotation. In fleet mode
+// it serves the union of the fleet's access keys, never a refresh key, and
+// allows caching for at most half of Rotation.Ahead − Poll.
 func (i *Issuer) JWKSHandler() http.Handler {
+	cache := "public, max-age=300"
+	if f := i.fleet; f != nil {
+		// A cache must not keep the set for longer than Ahead − Poll, or
+		// it could miss a key that has begun to sign.
+		cache = "public, max-age=" + strconv.Itoa(int(min(300*time.Second, (f.rot.Ahead-f.rot.Poll)/2)/time.Second))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -334,7 +375,7 @@ func (i *Issuer) JWKSHandler() http.Handler {
 		}
 		h := w.Header()
 		h.Set("Content-Type", "application/jwk-set+json")
-		h.Set("Cache-Control", "public, max-age=300")
+		h.Set("Cache-Control", cache)
 		h.Set("X-Content-Type-Options", "nosniff")
 		w.Write(i.state.Load().jwks)
 	})

@@ -35,6 +35,8 @@ type MemoryStore struct {
 	forget   timeHeap // subjects without sessions, by until
 
 	replay replayOnce // DPoP proofs seen: see dpop.go
+
+	pubKeys map[string]PublicKey // the KeyStore: see fleetmem.go
 }
 
 type memSession struct {

@@ -20,7 +20,7 @@ type Observer interface {
 type Event struct {
 	Kind EventKind
 	// Err is nil on success, else the class of the failure, a sentinel:
-	// ErrStoreFull, jwtauth.ErrStore, ErrRefreshReused, ErrSessionDenied,
+	// ErrStoreFull, ErrNotReady, jwtauth.ErrStore, ErrRefreshReused, ErrSessionDenied,
 	// jwtauth.ErrTokenRevoked, jwtauth.ErrInvalidToken, ErrNoSession,
 	// ErrNotRevocable, ErrSubject, ErrReservedClaim, ErrTooLarge,
 	// jwtauth.ErrMissingToken (Logout without claims), or context.Canceled /
@@ -59,7 +59,7 @@ func (k EventKind) String() string {
 
 // eventClasses are the sentinels an Event's Err may be, most specific first.
 var eventClasses = []error{
-	ErrStoreFull, jwtauth.ErrStore, ErrRefreshReused, ErrSessionDenied, jwtauth.ErrTokenRevoked,
+	ErrStoreFull, ErrNotReady, jwtauth.ErrStore, ErrRefreshReused, ErrSessionDenied, jwtauth.ErrTokenRevoked,
 	ErrNoSession, ErrNotRevocable, ErrSubject, ErrReservedClaim, ErrTooLarge,
 	context.Canceled, context.DeadlineExceeded, jwtauth.ErrMissingToken, jwtauth.ErrInvalidToken,
 }

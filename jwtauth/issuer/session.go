@@ -102,7 +102,8 @@ func clean(s string) string {
 // replaces them. The subject must be non-empty and valid ([ErrSubject]).
 //
 // When the subject already has MaxSessionsPerSubject sessions, its oldest
-// ends. A store with no room fails with [ErrStoreFull] (answer 503).
+// ends. A store with no room fails with [ErrStoreFull] (answer 503), and
+// in fleet mode an Issuer not [Issuer.Ready] with [ErrNotReady] (503 too).
 func (i *Issuer) Login(ctx context.Context, subject string, claims map[string]any, opts ...LoginOption) (*Tokens, error) {
 	if i.cfg.Observer == nil {
 		return i.login(ctx, subject, claims, "", opts...)
@@ -139,7 +140,11 @@ func (i *Issuer) login(ctx context.Context, subject string, claims map[string]an
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t, err := i.tokens(s, now, true, jkt)
+	st, err := i.signing(true)
+	if err != nil {
+		return nil, err
+	}
+	t, err := i.tokens(st, s, now, true, jkt)
 	if err != nil {
 		return nil, err
 	}
@@ -159,9 +164,9 @@ func storeError(err error) error {
 }
 
 // tokens mints the tokens of session s at its generation: an access token
-// bound to jkt when it is not "", a refresh token bound to s.Thumbprint.
-func (i *Issuer) tokens(s *Session, now time.Time, fresh bool, jkt string) (*Tokens, error) {
-	st := i.state.Load()
+// bound to jkt when it is not "", a refresh token bound to s.Thumbprint,
+// with the keys of st.
+func (i *Issuer) tokens(st *state, s *Session, now time.Time, fresh bool, jkt string) (*Tokens, error) {
 	exp := minTime(now.Add(i.cfg.TTL), s.Deadline)
 	access, err := i.signAccess(st, s.Subject, s.Claims, s.ID, now, exp, fresh, jkt)
 	if err != nil {
@@ -208,6 +213,12 @@ func (i *Issuer) refresh(ctx context.Context, refreshToken string, proof *DPoPPr
 	if err != nil {
 		return nil, err
 	}
+	// Before the session advances: an Issuer that could not sign the
+	// next tokens must not spend the client's refresh token.
+	st, err := i.signing(true)
+	if err != nil {
+		return nil, err
+	}
 	bound, jkt, err := i.checkRefreshProof(ctx, c, proof)
 	if err != nil {
 		return nil, err
@@ -242,7 +253,7 @@ func (i *Issuer) refresh(ctx context.Context, refreshToken string, proof *DPoPPr
 	switch outcome {
 	case Advanced, InGrace:
 		s.Thumbprint = bound // a store may not keep it; the token carries it
-		return i.tokens(s, now, false, jkt)
+		return i.tokens(st, s, now, false, jkt)
 	case Reused:
 		return nil, ErrRefreshReused
 	}
