@@ -120,6 +120,8 @@ func resultLabel(err error) string {
 		return "ok"
 	case issuer.ErrStoreFull:
 		return "store_full"
+	case issuer.ErrNotReady:
+		return "not_ready"
 	case jwtauth.ErrStore:
 		return "store"
 	case issuer.ErrRefreshReused:
@@ -158,7 +160,7 @@ func resultLabel(err error) string {
 // results are the classes of an issuer.Event's Err, the most specific
 // first, as the issuer package orders them.
 var results = []error{
-	issuer.ErrStoreFull, jwtauth.ErrStore, issuer.ErrRefreshReused, issuer.ErrSessionDenied,
+	issuer.ErrStoreFull, issuer.ErrNotReady, jwtauth.ErrStore, issuer.ErrRefreshReused, issuer.ErrSessionDenied,
 	jwtauth.ErrTokenRevoked, issuer.ErrNoSession, issuer.ErrNotRevocable, issuer.ErrSubject,
 	issuer.ErrReservedClaim, issuer.ErrTooLarge, context.Canceled, context.DeadlineExceeded,
 	jwtauth.ErrInvalidToken,

@@ -52,8 +52,11 @@ var (
 		"ErrSessionDenied": issuer.ErrSessionDenied, "ErrNoSession": issuer.ErrNoSession,
 		"ErrNotRevocable": issuer.ErrNotRevocable, "ErrSubject": issuer.ErrSubject,
 		"ErrReservedClaim": issuer.ErrReservedClaim, "ErrTooLarge": issuer.ErrTooLarge,
+		"ErrNotReady": issuer.ErrNotReady,
 	}
-	issuerNotResults = []string{"ErrUnknownKeyID"} // Retire's, not a session operation's
+	// Retire's, and the key store's of fleet rotation (Rotation.Logger): not
+	// a session operation's.
+	issuerNotResults = []string{"ErrUnknownKeyID", "ErrKeyStoreFull"}
 )
 
 // TestSentinelsLabelled fails when jwtauth or issuer gains a sentinel that
