@@ -190,6 +190,28 @@
 // stop the near cache's goroutines; [Store.NearCacheStats] tells how it
 // fares.
 //
+// # Fleet keys
+//
+// A Store is also an [issuer.KeyStore], for the fleet mode of an Issuer
+// (issuer.Config.Rotation): each instance signs with a key of its own,
+// made in its memory, and publishes the public half here ahead of use, so
+// that every instance's JWK Set and Keys serve the whole fleet's keys. Only
+// public keys are written: PublishKey refuses a JWK with private or secret
+// members before anything is sent, and no private key ever reaches Redis.
+//
+// The keys are one hash, Prefix+"k", with a field "use:kid" per key (use is
+// access or refresh) whose value is its expiry in Unix milliseconds, a
+// space, and a small JSON record (alg, iss, jwk, nbf). Each write is one
+// script that drops expired records, extends a record but never shortens
+// it, refuses a record that conflicts with the one held, and refuses a new
+// one past [issuer.MaxPublicKeys] live records ([issuer.ErrKeyStoreFull]);
+// the hash expires with its last record, by the caller's clock. Reads skip
+// values the Store could not have written and refuse a hash of more than
+// MaxPublicKeys fields; the Issuer then checks each key (its kid is its
+// RFC 7638 thumbprint, its algorithm fits its key type, its issuer is the
+// Issuer's) before it verifies anything with it. Instances of one fleet
+// share the Prefix; another prefix's keys are never read.
+//
 // # Clocks
 //
 // Every time a record holds is the caller's: the now the Issuer passes
