@@ -6,10 +6,15 @@
 //	go -C examples run ./authserver -key key.pem    # a PKCS#8 EC, RSA or Ed25519 key
 //	kill -HUP <pid>                                 # rotate: reload -key, or make a new key
 //
+//	# a fleet: every instance on one Redis, each with a key of its own
+//	go -C examples run ./authserver -addr localhost:8000 -issuer https://auth.example -redis-addr localhost:6379
+//	go -C examples run ./authserver -addr localhost:8001 -issuer https://auth.example -redis-addr localhost:6379
+//
 // Routes:
 //
 //	GET  /.well-known/jwks.json                 the public keys (JWK Set)
 //	GET  /.well-known/openid-configuration      issuer and jwks_uri, for discovery
+//	GET  /readyz                                200 once the instance can sign, else 503
 //	POST /token   grant_type=password&username=…&password=…   → token response
 //	POST /token   grant_type=refresh_token&refresh_token=…     → a new pair
 //	              400 invalid_grant (wrong password, unknown user, bad refresh
@@ -21,6 +26,18 @@
 // of refresh tokens, so that several instances accept each other's; when
 // unset a random one is made and a log line says so. On SIGHUP the old key
 // keeps verifying until the longest token it signed has expired.
+//
+// With -redis-addr, the instances are a fleet (issuer.Rotation): sessions
+// and revocations are in Redis (with a near cache: a logout anywhere holds
+// everywhere within 100 ms), and each instance makes its own key, publishes
+// the public half through Redis -rotate-ahead before it signs with it, and
+// makes a new one every -rotate-every; every instance's JWK Set serves the
+// keys of all. No private key or secret is shared: refresh tokens are signed
+// by a key of each instance's too, and refresh on any. -issuer is then
+// required, the same on every instance. A new instance of a running fleet
+// answers 503 (and /readyz 503) until its key has been published for
+// -rotate-ahead; SIGHUP does nothing, rotation being automatic. -key and
+// JWT_SECRET are not used.
 //
 // Both grants are throttled by package throttle. A wrong password (or an
 // unknown user) counts against that username from that client address, and
@@ -62,9 +79,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authkit-go/authkit/examples/internal/redisconn"
 	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/jwtauth/issuer"
+	"github.com/authkit-go/authkit/jwtauth/redisstore"
 	"github.com/authkit-go/authkit/password"
 	"github.com/authkit-go/authkit/throttle"
 )
@@ -88,6 +107,8 @@ type options struct {
 	hasher                               *password.Hasher // default argon2id, OWASP parameters
 	hashWait                             time.Duration    // for a hashing slot; default 2s
 	store                                issuer.Store     // sessions; default in memory
+	redisAddr                            string           // -redis-addr: a fleet on this Redis
+	rotateEvery, rotateAhead, rotatePoll time.Duration    // fleet rotation
 }
 
 // run serves until ctx is done; a value on rotate rotates the signing key.
@@ -101,6 +122,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	flags.StringVar(&o.issuer, "issuer", "", `iss of the tokens (default "http://ADDR")`)
 	flags.StringVar(&o.audience, "audience", "", "aud of the tokens (default: none)")
 	flags.DurationVar(&o.ttl, "ttl", 15*time.Minute, "access token lifetime")
+	flags.StringVar(&o.redisAddr, "redis-addr", "", "Redis host:port: sessions there, and fleet-wide key rotation, each instance with a key of its own (default: none; password from REDIS_PASSWORD)")
+	flags.DurationVar(&o.rotateEvery, "rotate-every", 24*time.Hour, "with -redis-addr: how long each key signs")
+	flags.DurationVar(&o.rotateAhead, "rotate-ahead", 20*time.Minute, "with -redis-addr: how long a key is published before it signs")
+	flags.DurationVar(&o.rotatePoll, "rotate-poll", 30*time.Second, "with -redis-addr: how often the fleet's keys are re-read")
 	flags.Func("trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable or comma-separated; default: none)", cidrs(&o.trustedProxies))
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -111,18 +136,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	}
 	defer ln.Close()
 	if o.issuer == "" {
+		if o.redisAddr != "" {
+			return errors.New("-redis-addr needs -issuer, the same on every instance")
+		}
 		o.issuer = "http://" + ln.Addr().String()
+	}
+	if o.redisAddr != "" {
+		rdb, err := redisconn.Dial(ctx, o.redisAddr, getenv("REDIS_PASSWORD"))
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		store, err := redisstore.New(ctx, rdb, redisstore.Options{Logger: logger, NearCache: &redisstore.NearCacheOptions{}})
+		if err != nil {
+			return fmt.Errorf("redis at %s: %w", o.redisAddr, err)
+		}
+		defer store.Close()
+		o.store = store
 	}
 	a, err := newApp(o, getenv, logger)
 	if err != nil {
 		return err
 	}
+	defer a.issuer.Close() // ends fleet rotation
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the rotation loop when the server stops
 	go func() {
 		for {
 			select {
 			case <-rotate:
+				if a.o.redisAddr != "" {
+					logger.Info("authserver: SIGHUP ignored: the fleet rotates its keys by itself")
+					continue
+				}
 				if err := a.rotate(); err != nil {
 					logger.Error("authserver: rotation failed; the current key stays", "error", err.Error())
 				} else {
@@ -185,6 +231,9 @@ type user struct {
 }
 
 func newApp(o options, getenv func(string) string, logger *slog.Logger) (*app, error) {
+	if o.redisAddr != "" {
+		return newFleetApp(o, logger)
+	}
 	key, err := loadKey(o)
 	if err != nil {
 		return nil, err
@@ -206,7 +255,40 @@ func newApp(o options, getenv func(string) string, logger *slog.Logger) (*app, e
 	if err != nil {
 		return nil, fmt.Errorf("JWT_SECRET or key: %w", err)
 	}
-	a := &app{o: o, issuer: iss, hasher: o.hasher, logger: logger, users: map[string]user{}}
+	return setUp(&app{o: o, issuer: iss, hasher: o.hasher, logger: logger, users: map[string]user{}})
+}
+
+// newFleetApp makes the app of one instance of a fleet (-redis-addr): the
+// Issuer rotates keys through o.store, with a key of its own.
+func newFleetApp(o options, logger *slog.Logger) (*app, error) {
+	ks, ok := o.store.(issuer.KeyStore)
+	if !ok {
+		return nil, errors.New("-redis-addr: the store keeps no keys")
+	}
+	alg := o.alg
+	if alg == "" {
+		alg = "ES256"
+	}
+	iss, err := issuer.New(issuer.Config{
+		Rotation: &issuer.Rotation{Store: ks, Algorithm: alg, Every: o.rotateEvery, Ahead: o.rotateAhead, Poll: o.rotatePoll, Logger: logger},
+		Issuer:   o.issuer,
+		Audience: o.audience,
+		TTL:      o.ttl,
+		Store:    o.store,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fleet rotation: %w", err)
+	}
+	a, err := setUp(&app{o: o, issuer: iss, hasher: o.hasher, logger: logger, users: map[string]user{}})
+	if err != nil {
+		iss.Close()
+	}
+	return a, err
+}
+
+// setUp completes a: hasher, throttles, client address, demo users.
+func setUp(a *app) (*app, error) {
+	o, err := a.o, error(nil)
 	if a.hasher == nil {
 		a.hasher = new(password.Hasher)
 	}
@@ -311,8 +393,21 @@ func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /.well-known/jwks.json", a.issuer.JWKSHandler())
 	mux.HandleFunc("GET /.well-known/openid-configuration", a.discovery)
+	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.HandleFunc("POST /token", a.token)
 	return mux
+}
+
+// readyz is the readiness probe: 503 while the Issuer has no key it may
+// sign with (an instance joining a fleet, a key store unreachable for
+// longer than -rotate-ahead), so that a load balancer sends it no logins.
+func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
+	if !a.issuer.Ready() {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok\n"))
 }
 
 func (a *app) discovery(w http.ResponseWriter, r *http.Request) {
@@ -388,6 +483,11 @@ func (a *app) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case errors.Is(err, issuer.ErrNotReady):
+		// A fleet instance whose key verifiers do not know yet.
+		w.Header().Set("Retry-After", "5")
+		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
+		return
 	case errors.Is(err, issuer.ErrStoreFull):
 		// The session store has no room for another login: retry later
 		// (revocations never need room, so logouts still work).

@@ -13,13 +13,12 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 
+	"github.com/authkit-go/authkit/examples/internal/redisconn"
 	"github.com/authkit-go/authkit/examples/internal/serve"
 	"github.com/authkit-go/authkit/jwtauth"
 	"github.com/authkit-go/authkit/jwtauth/redisstore"
 	"github.com/authkit-go/authkit/throttle"
-	"github.com/redis/go-redis/v9"
 )
 
 // Run is the users command: it parses args (-addr, -db, -redis-addr,
@@ -59,7 +58,7 @@ func Run(ctx context.Context, srv *http.Server, args []string, getenv func(strin
 		if getenv("JWT_SECRET") == "" {
 			logger.Warn("users: -redis-addr without JWT_SECRET: other instances cannot verify this one's tokens")
 		}
-		rdb, err := dialRedis(ctx, *redisAddr, getenv("REDIS_PASSWORD"))
+		rdb, err := redisconn.Dial(ctx, *redisAddr, getenv("REDIS_PASSWORD"))
 		if err != nil {
 			return err
 		}
@@ -175,33 +174,6 @@ func refreshSecretFrom(getenv func(string) string, secret []byte) ([]byte, error
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("users example: refresh token secret"))
 	return m.Sum(nil), nil
-}
-
-// dialRedis makes a client of the Redis at addr, as the redisstore
-// documentation advises (the request's deadline bounds each call, timeouts
-// short), and checks at start that it answers, so that a wrong address is an
-// error now rather than a 500 on every request.
-func dialRedis(ctx context.Context, addr, password string) (*redis.Client, error) {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, errors.New("-redis-addr must be host:port")
-	}
-	rdb := redis.NewClient(&redis.Options{
-		Addr:                  addr,
-		Password:              password,
-		ContextTimeoutEnabled: true,
-		DialTimeout:           2 * time.Second,
-		DialerRetries:         2,
-		ReadTimeout:           time.Second,
-		WriteTimeout:          time.Second,
-		MaxRetries:            1,
-	})
-	ping, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ping).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("redis at %s: %w", addr, err)
-	}
-	return rdb, nil
 }
 
 // RedisLogger is a go-redis logger that writes to logger, for
