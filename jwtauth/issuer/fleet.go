@@ -487,7 +487,7 @@ func (i *Issuer) installFleet(f *fleet, now time.Time) error {
 		kids += vk.ID + " "
 	}
 	if kids != f.jwksKids || f.jwks == nil {
-		jwks, err := renderJWKS(access)
+		jwks, err := renderJWKS("Rotation", access)
 		if err != nil {
 			return err
 		}
@@ -512,20 +512,20 @@ func (i *Issuer) installFleet(f *fleet, now time.Time) error {
 
 // renderJWKS renders public keys as a JWK Set, from the keys themselves:
 // no byte of a store's record is served as it was read.
-func renderJWKS(keys []jwtauth.VerificationKey) ([]byte, error) {
+func renderJWKS(field string, keys []jwtauth.VerificationKey) ([]byte, error) {
 	set := jwk.NewSet()
 	for _, vk := range keys {
 		jk, err := jwk.Import(vk.Key)
 		if err != nil {
-			return nil, configError("Rotation: %w: unusable public key", jwtauth.ErrKeyAlgorithm)
+			return nil, configError("%s: %w: unusable public key", field, jwtauth.ErrKeyAlgorithm)
 		}
 		for name, v := range map[string]any{jwk.KeyIDKey: vk.ID, jwk.AlgorithmKey: vk.Algorithm, jwk.KeyUsageKey: "sig"} {
 			if err := jk.Set(name, v); err != nil {
-				return nil, configError("Rotation: %w: unusable public key", jwtauth.ErrKeyAlgorithm)
+				return nil, configError("%s: %w: unusable public key", field, jwtauth.ErrKeyAlgorithm)
 			}
 		}
 		if err := set.AddKey(jk); err != nil {
-			return nil, configError("Rotation: %w: JWK Set: %w", jwtauth.ErrKeyAlgorithm, err)
+			return nil, configError("%s: %w: JWK Set: %w", field, jwtauth.ErrKeyAlgorithm, err)
 		}
 	}
 	return json.Marshal(set)

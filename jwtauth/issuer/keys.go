@@ -332,25 +332,13 @@ func (i *Issuer) Retire(kid string) error {
 // publicJWKS renders the public keys among signers as a JWK Set; secrets
 // are never published.
 func publicJWKS(signers []*signer) ([]byte, error) {
-	set := jwk.NewSet()
+	var keys []jwtauth.VerificationKey
 	for _, s := range signers {
-		if s.secret != nil {
-			continue
-		}
-		jk, err := jwk.Import(s.verify.Key)
-		if err != nil {
-			return nil, configError("Key: %w: unusable public key", jwtauth.ErrKeyAlgorithm)
-		}
-		for name, v := range map[string]any{jwk.KeyIDKey: s.kid, jwk.AlgorithmKey: s.alg, jwk.KeyUsageKey: "sig"} {
-			if err := jk.Set(name, v); err != nil {
-				return nil, configError("Key: %w: unusable public key", jwtauth.ErrKeyAlgorithm)
-			}
-		}
-		if err := set.AddKey(jk); err != nil {
-			return nil, configError("Key: %w: JWK Set: %w", jwtauth.ErrKeyAlgorithm, err)
+		if s.secret == nil {
+			keys = append(keys, s.verify)
 		}
 	}
-	return json.Marshal(set)
+	return renderJWKS("Key", keys)
 }
 
 // JWKSHandler returns a handler that serves the public keys of the active,
