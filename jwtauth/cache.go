@@ -109,11 +109,11 @@ func (c *tokenCache) put(token string, claims *Claims, k *key) {
 	if size > s.maxBytes {
 		return
 	}
-	e := &cacheEntry{token: token, claims: claims, key: k, size: size, hash: h}
 	if old := s.m[h]; old != nil {
 		// Same token again (concurrent misses), or a hash collision: a
 		// new entry, since readers may hold the old one, in the old
 		// one's place in the list.
+		e := &cacheEntry{token: token, claims: claims, key: k, size: size, hash: h}
 		s.bytes += size - old.size
 		e.prev, e.next = old.prev, old.next
 		e.prev.next, e.next.prev = e, e
@@ -124,6 +124,7 @@ func (c *tokenCache) put(token string, claims *Claims, k *key) {
 	if !s.admit(h) {
 		return
 	}
+	e := &cacheEntry{token: token, claims: claims, key: k, size: size, hash: h}
 	for len(s.m) >= s.maxItems || s.bytes+size > s.maxBytes {
 		s.evict()
 	}

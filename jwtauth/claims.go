@@ -27,10 +27,11 @@ type Claims struct {
 	raw string
 
 	issuer, subject, id string
-	sid                 string   // session ID (OpenID Connect "sid"), set by the issuer's Login
-	fresh               bool     // "fresh": true, set by the issuer's Login and Issue
-	aud                 string   // aud when it is a single string
-	auds                []string // aud when it is an array
+	sid                 string    // session ID (OpenID Connect "sid"), set by the issuer's Login
+	fresh               bool      // "fresh": true, set by the issuer's Login and Issue
+	aud                 string    // aud when it is a single string
+	auds                []string  // aud when it is an array
+	audBuf              [4]string // room for auds
 	hasAud              bool
 	exp, nbf, iat       float64
 	hasExp, hasNBF      bool

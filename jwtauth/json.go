@@ -41,6 +41,32 @@ var (
 // (errJSONNumber). Names written with escapes are decoded without encoding/json,
 // into an arena on the stack while they fit.
 func objectMembers(data []byte, maxMembers int, fn func(name, value []byte) error) error {
+	w := jsonWorkPool.Get().(*jsonWork)
+	err := w.objectMembers(data, maxMembers, fn)
+	w.release()
+	jsonWorkPool.Put(w)
+	return err
+}
+
+// jsonWork is the working memory of objectMembers: the duplicate check and
+// the arena for escaped names. It is pooled rather than on the stack, where
+// the callback's arguments would make it escape, two allocations a call.
+type jsonWork struct {
+	d        dupCheck
+	arenaBuf [256]byte
+}
+
+var jsonWorkPool = sync.Pool{New: func() any { return new(jsonWork) }}
+
+// release forgets the names of the last object, so that a pooled jsonWork
+// keeps no payload alive, and readies w for the next.
+func (w *jsonWork) release() {
+	w.d = dupCheck{}
+}
+
+// objectMembers is the package's objectMembers, in w's memory. w must be
+// released before it is used again.
+func (w *jsonWork) objectMembers(data []byte, maxMembers int, fn func(name, value []byte) error) error {
 	if !utf8.Valid(data) {
 		return errJSONSyntax
 	}
@@ -49,9 +75,8 @@ func objectMembers(data []byte, maxMembers int, fn func(name, value []byte) erro
 	if !s.consume('{') {
 		return errJSONNotObject
 	}
-	var d dupCheck
-	var arenaBuf [256]byte
-	arena := arenaBuf[:0]
+	d := &w.d
+	arena := w.arenaBuf[:0]
 	s.skipSpace()
 	if s.consume('}') {
 		return s.end()
@@ -108,16 +133,16 @@ func objectMembers(data []byte, maxMembers int, fn func(name, value []byte) erro
 // time linear in the number of names: each name is hashed in its folded form
 // into an open-addressing table, and compared with bytes.EqualFold only when
 // the hashes meet. The first names live in arrays of the struct itself, so a
-// usual token allocates nothing here.
+// usual token allocates nothing here. Its zero value is ready for use.
 type dupCheck struct {
 	n      int
 	names  [][]byte
 	hashes []uint32
 	table  []int32 // index+1 into names; 0: empty. len is a power of two.
 
-	namesBuf  [16][]byte
-	hashesBuf [16]uint32
-	tableBuf  [32]int32
+	namesBuf  [32][]byte
+	hashesBuf [32]uint32
+	tableBuf  [64]int32
 }
 
 // add records name and reports whether no earlier name equals it under

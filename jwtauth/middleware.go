@@ -308,13 +308,13 @@ func (m *Middleware) issuerOf(token string) (*Middleware, error) {
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	sc.token = append(sc.token[:0], p64...)
-	payload, ok := decodeSegment(sc.payload[:], sc.token)
+	payload, ok := decodeSegment(sc.payload[:], unsafeBytes(p64))
 	if !ok {
 		return nil, ErrTokenMalformed
 	}
 	var sub *Middleware
-	err := objectMembers(payload, maxClaims, func(name, value []byte) error {
+	defer sc.json.release()
+	err := sc.json.objectMembers(payload, maxClaims, func(name, value []byte) error {
 		if string(name) != "iss" {
 			return nil
 		}

@@ -28,18 +28,17 @@ const RefreshTokenType = "refresh+jwt"
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// scratch is the working memory of one verification, pooled: a copy of the
-// token (the signing input must be []byte, while the token arrives as a
-// string) and room to decode the three segments. Tokens larger than it fits
-// fall back to allocating.
+// scratch is the working memory of one verification, pooled: room to decode
+// the three segments, and the JSON reader's. Tokens larger than it fits fall
+// back to allocating.
 type scratch struct {
-	token   []byte
 	header  [256]byte
 	sig     [512]byte
 	payload [2048]byte
+	json    jsonWork
 }
 
-var scratchPool = sync.Pool{New: func() any { return &scratch{token: make([]byte, 0, 2048)} }}
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // header is what the pipeline reads from the protected header. The slices
 // point into the decoded header and are valid only during verify.
@@ -70,12 +69,11 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, e
 		return nil, false, ErrTokenMalformed
 	}
 
-	// One copy of the token, pooled: the signing input must be []byte, and
-	// every segment is then decoded from it without further conversions.
+	// The token's own bytes, not a copy: the signing input must be []byte,
+	// and nothing here writes to it.
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	buf := append(sc.token[:0], token...)
-	sc.token = buf
+	buf := unsafeBytes(token)
 	input := buf[:len(h64)+1+len(p64)]
 	hseg, pseg, sseg := buf[:len(h64)], input[len(h64)+1:], buf[len(input)+1:]
 
@@ -83,7 +81,7 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, e
 	if !ok {
 		return nil, false, ErrTokenMalformed
 	}
-	hdr, err := parseHeader(hdrJSON)
+	hdr, err := parseHeader(&sc.json, hdrJSON)
 	if err != nil {
 		return nil, false, err
 	}
@@ -137,7 +135,7 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, e
 	if len(hdr.kid) > 0 {
 		c.kid = string(hdr.kid)
 	}
-	if err := m.readClaims(c, payload); err != nil {
+	if err := m.readClaims(&sc.json, c, payload); err != nil {
 		return nil, false, err
 	}
 	if err := m.checkClaims(c); err != nil {
@@ -224,10 +222,11 @@ func decodeSegment(buf []byte, seg []byte) ([]byte, bool) {
 // kid and typ must be strings when present; crit, b64, zip and enc ask for
 // processing authkit never does, and cty "JWT" a nested token, so each is
 // refused. jku, x5u, jwk and x5c are ignored: keys come from configuration
-// only (RFC 8725 §3.10).
-func parseHeader(data []byte) (header, error) {
+// only (RFC 8725 §3.10). It reads in w's memory.
+func parseHeader(w *jsonWork, data []byte) (header, error) {
 	var hdr header
-	err := objectMembers(data, maxHeaderMembers, func(name, value []byte) error {
+	defer w.release()
+	err := w.objectMembers(data, maxHeaderMembers, func(name, value []byte) error {
 		var ok bool
 		switch string(name) {
 		case "alg":
@@ -265,9 +264,10 @@ func parseHeader(data []byte) (header, error) {
 }
 
 // readClaims decodes the registered claims of payload into c, checking
-// their types. c.raw becomes a string copy of payload, and the string claims
-// substrings of it.
-func (m *Middleware) readClaims(c *Claims, payload []byte) error {
+// their types, in w's memory. c.raw becomes a string copy of payload, and
+// the string claims substrings of it.
+func (m *Middleware) readClaims(w *jsonWork, c *Claims, payload []byte) error {
+	defer w.release()
 	c.raw = string(payload)
 	str := func(value []byte) (string, bool) {
 		if len(value) >= 2 && value[0] == '"' && bytes.IndexByte(value, '\\') < 0 {
@@ -281,7 +281,7 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 		return c.raw[off : off+len(value)]
 	}
 	var seen uint64 // bit i: RequiredClaims[i] is present
-	err := objectMembers(payload, maxClaims, func(name, value []byte) error {
+	err := w.objectMembers(payload, maxClaims, func(name, value []byte) error {
 		ok := true
 		switch string(name) {
 		case "iss":
@@ -385,24 +385,42 @@ func isJSONError(err error) bool {
 }
 
 // audArray reads an aud array: its unescaped elements become substrings of
-// c.raw, so a long array costs one allocation, for the list. An empty array
-// is present, not absent.
+// c.raw, in c.audBuf while they fit, so an array of up to len(c.audBuf)
+// costs no allocation at all. An empty array is present, not absent.
 func (m *Middleware) audArray(c *Claims, payload, value []byte) ([]string, bool) {
-	n := 0
-	if !eachArrayString(value, func([]byte, bool) bool { n++; return true }) {
+	list := c.audBuf[:0]
+	sc := scanner{data: value}
+	if !sc.consume('[') {
 		return nil, false
 	}
-	list := make([]string, 0, n)
-	eachArrayString(value, func(s []byte, escaped bool) bool {
-		if escaped {
-			list = append(list, string(s))
-		} else {
-			off := cap(payload) - cap(s) // s is a sub-slice of payload
-			list = append(list, c.raw[off:off+len(s)])
+	sc.skipSpace()
+	if sc.consume(']') {
+		return list, sc.pos == len(value)
+	}
+	for {
+		sc.skipSpace()
+		start := sc.pos
+		escaped, ok := sc.str()
+		if !ok {
+			return nil, false
 		}
-		return true
-	})
-	return list, true
+		raw := value[start:sc.pos]
+		if escaped {
+			s, ok := jsonString(raw)
+			if !ok {
+				return nil, false
+			}
+			list = append(list, s)
+		} else {
+			off := cap(payload) - cap(raw) // raw is a sub-slice of payload
+			list = append(list, c.raw[off+1:off+len(raw)-1])
+		}
+		sc.skipSpace()
+		if sc.consume(',') {
+			continue
+		}
+		return list, sc.consume(']') && sc.pos == len(value)
+	}
 }
 
 // readNames are the claims that the library reads by name. A token that
