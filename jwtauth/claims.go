@@ -34,6 +34,8 @@ type Claims struct {
 	audBuf              [4]string // room for auds
 	hasAud              bool
 	exp, nbf, iat       float64
+	expSec, nbfSec      int64 // numericSeconds of exp, nbf, iat
+	iatSec              int64
 	hasExp, hasNBF      bool
 	hasIAT              bool
 	typ                 string // the header's typ, as sent

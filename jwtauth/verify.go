@@ -47,8 +47,15 @@ type header struct {
 	hasAlg        bool
 }
 
-func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, error) {
+// verify runs the pipeline for token, through the cache. fromHeader: token
+// is an Authorization header's credential that extract has not checked to be
+// a b64token; a cache hit is one (it verified), anything else is checked
+// here, before the size, as extract would have.
+func (m *Middleware) verify(ctx context.Context, token string, fromHeader bool) (*Claims, bool, error) {
 	if len(token) > m.cfg.MaxTokenSize {
+		if fromHeader && !isB64Token(token) {
+			return nil, false, ErrMalformedHeader
+		}
 		return nil, false, ErrTokenTooLarge
 	}
 	if m.cache != nil {
@@ -63,6 +70,9 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, e
 			}
 			// The key changed since: verify afresh.
 		}
+	}
+	if fromHeader && !isB64Token(token) {
+		return nil, false, ErrMalformedHeader
 	}
 	h64, p64, _, ok := splitCompact(token)
 	if !ok {
@@ -142,7 +152,7 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, e
 		return nil, false, err
 	}
 	if m.cache != nil {
-		m.cache.put(token, c, k)
+		m.cache.put(token, c, set, k)
 	}
 	return c, false, nil
 }
@@ -158,8 +168,12 @@ func (m *Middleware) cached(ctx context.Context, e *cacheEntry) (*Claims, error)
 	if err != nil {
 		return nil, errStaleKey
 	}
-	if k, err := set.findByKID(e.key.alg, e.claims.kid); err != nil || k != e.key {
-		return nil, errStaleKey
+	// The set that selected the key, unchanged (sets are immutable), still
+	// selects it; another set must select the same key again.
+	if set != e.set {
+		if k, err := set.findByKID(e.key.alg, e.claims.kid); err != nil || k != e.key {
+			return nil, errStaleKey
+		}
 	}
 	if err := m.checkClaims(e.claims); err != nil {
 		return nil, err
@@ -303,13 +317,13 @@ func (m *Middleware) readClaims(w *jsonWork, c *Claims, payload []byte) error {
 			}
 		case "exp":
 			c.exp, ok = parseNumericDate(value)
-			c.hasExp = true
+			c.expSec, c.hasExp = numericSeconds(c.exp), true
 		case "nbf":
 			c.nbf, ok = parseNumericDate(value)
-			c.hasNBF = true
+			c.nbfSec, c.hasNBF = numericSeconds(c.nbf), true
 		case "iat":
 			c.iat, ok = parseNumericDate(value)
-			c.hasIAT = true
+			c.iatSec, c.hasIAT = numericSeconds(c.iat), true
 		case "scope":
 			c.scope = rawOf(value)
 		case "scp":
@@ -345,17 +359,19 @@ func (m *Middleware) readClaims(w *jsonWork, c *Claims, payload []byte) error {
 // when now ≥ exp + leeway, not yet valid when now < nbf − leeway or
 // now < iat − leeway (RFC 7519 §4.1.4-6).
 func (m *Middleware) checkClaims(c *Claims) error {
-	now := m.cfg.Now().Truncate(time.Second)
-	at := func(v float64) time.Time { return time.Unix(numericSeconds(v), 0) }
+	// Whole seconds, as int64: the clock clamped far beyond any date a
+	// claim can hold (±10^15 s, see numericSeconds), so that differences
+	// cannot overflow.
+	now := max(min(m.cfg.Now().Unix(), 1e17), -1e17)
 	leeway := m.cfg.Leeway
 	switch {
 	case !c.hasExp && !m.cfg.InsecureAllowNoExpiry:
 		return ErrMissingClaim
-	case c.hasExp && !now.Before(at(c.exp).Add(leeway)):
+	case c.hasExp && atLeast(now-c.expSec, leeway):
 		return ErrTokenExpired
-	case c.hasNBF && now.Before(at(c.nbf).Add(-leeway)):
+	case c.hasNBF && !atLeast(now-c.nbfSec, -leeway):
 		return ErrTokenNotYetValid
-	case c.hasIAT && now.Before(at(c.iat).Add(-leeway)):
+	case c.hasIAT && !atLeast(now-c.iatSec, -leeway):
 		return ErrTokenNotYetValid
 	}
 	if m.cfg.Issuer != "" && c.issuer != m.cfg.Issuer {
@@ -372,6 +388,13 @@ func (m *Middleware) checkClaims(c *Claims) error {
 		return ErrAudience
 	}
 	return nil
+}
+
+// atLeast reports whether d seconds are at least l: d ≥ l, exactly, for a
+// leeway of up to ±Config's maximum and any d.
+func atLeast(d int64, l time.Duration) bool {
+	d = max(min(d, 1<<30), -(1 << 30))
+	return time.Duration(d)*time.Second >= l
 }
 
 // isJSONError reports whether err is one of the JSON reader's errors, which
