@@ -3,6 +3,7 @@ package jwtauth
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
@@ -250,6 +251,49 @@ func TestFoldMinTable(t *testing.T) {
 		}
 		if got := foldMin(r); got != m {
 			t.Fatalf("foldMin(%U) = %U, want %U", r, got, m)
+		}
+	}
+}
+
+// TestStrStop: the eight-byte test of scanner.str agrees with the byte-wise
+// one for every byte value at every position, among fillers of every value
+// that is not itself a stop, including UTF-8 bytes ≥ 0x80.
+func TestStrStop(t *testing.T) {
+	stop := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', '~', 0x7f, 0x80, 0xc3, 0xff} {
+		for pos := range 8 {
+			for b := range 256 {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(b)
+				want := false
+				for _, c := range w {
+					want = want || stop(c)
+				}
+				if got := strStop(binary.LittleEndian.Uint64(w[:])); got != want {
+					t.Fatalf("strStop(% x) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+	// Words of several stops and borrows: every byte drawn from the values
+	// around the thresholds.
+	edge := []byte{0, 1, 0x1f, 0x20, 0x21, '"', '"' + 1, '\\' - 1, '\\', '\\' + 1, 0x7f, 0x80, 0x81, 0xff}
+	r := uint64(0x9e3779b97f4a7c15)
+	for range 200_000 {
+		var w [8]byte
+		want := false
+		for i := range w {
+			r ^= r << 13
+			r ^= r >> 7
+			r ^= r << 17
+			w[i] = edge[r%uint64(len(edge))]
+			want = want || stop(w[i])
+		}
+		if got := strStop(binary.LittleEndian.Uint64(w[:])); got != want {
+			t.Fatalf("strStop(% x) = %v, want %v", w, got, want)
 		}
 	}
 }

@@ -24,9 +24,9 @@ type Middleware struct {
 	issuers map[string]*Middleware
 
 	// foldNames are the claim names whose case variants are refused, and
-	// foldFirst the bytes such a variant may start with (see isFoldVariant).
-	foldNames []string
-	foldFirst [256]bool
+	// foldHashes their foldHash values (see isFoldVariant).
+	foldNames  []string
+	foldHashes []uint32
 
 	dpop *DPoPVerifier // nil without Config.DPoP
 }
@@ -50,7 +50,7 @@ func New(cfg Config) (*Middleware, error) {
 			return nil, err
 		}
 	}
-	m.foldNames, m.foldFirst = foldTable(cfg.RequiredClaims)
+	m.foldNames, m.foldHashes = foldTable(cfg.RequiredClaims)
 	if sk, ok := cfg.Keys.(StoreKeys); ok && m.store == nil {
 		m.store = sk.Store()
 	}
