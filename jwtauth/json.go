@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode"
@@ -62,7 +63,10 @@ var jsonWorkPool = sync.Pool{New: func() any { return new(jsonWork) }}
 // release forgets the names of the last object, so that a pooled jsonWork
 // keeps no payload alive, and readies w for the next.
 func (w *jsonWork) release() {
-	w.d = dupCheck{}
+	d := &w.d
+	clear(d.namesBuf[:min(d.n, len(d.namesBuf))])
+	clear(d.tableBuf[:])
+	d.n, d.names, d.hashes, d.table = 0, nil, nil, nil
 }
 
 // objectMembers is the package's objectMembers, in w's memory. w must be
@@ -211,11 +215,16 @@ func foldHash(name []byte) uint32 {
 				c += 'a' - 'A'
 			}
 			r = rune(c)
-			// 'k' and 's' have non-ASCII partners; their orbits' smallest
-			// member is the upper-case letter, but any fixed choice will do
-			// as long as all members map to it.
-			if r == 'k' || r == 's' {
-				r = foldMin(r)
+			// 'k' and 's' have non-ASCII partners, the Kelvin sign and the
+			// long s, which foldMin maps to their orbits' smallest members,
+			// 'K' and 'S' (TestFoldMinTable): so must these. Other letters
+			// may map to either case, as long as all members of an orbit
+			// map alike.
+			switch r {
+			case 'k':
+				r = 'K'
+			case 's':
+				r = 'S'
 			}
 		} else {
 			var size int
@@ -322,9 +331,13 @@ func (s *scanner) str() (escaped, ok bool) {
 		return false, false
 	}
 	for s.pos < len(s.data) {
-		// Eight bytes at a time while none of them ends the string, starts
-		// an escape or is a control character.
-		for s.pos+8 <= len(s.data) && !strStop(binary.LittleEndian.Uint64(s.data[s.pos:])) {
+		// Eight bytes at a time to the next byte that ends the string,
+		// starts an escape or is a control character.
+		for s.pos+8 <= len(s.data) {
+			if m := strStops(binary.LittleEndian.Uint64(s.data[s.pos:])); m != 0 {
+				s.pos += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			s.pos += 8
 		}
 		if s.pos >= len(s.data) {
@@ -366,17 +379,19 @@ func (s *scanner) str() (escaped, ok bool) {
 	return false, false
 }
 
-// strStop reports whether one of the eight bytes of v is '"', '\\' or below
-// 0x20: the bytes scanner.str must look at. Bytes of 0x80 and above (UTF-8,
-// validated before) never are. The tests are exact, without false answers
-// either way: (x - 0x01…) &^ x & 0x80… is non-zero exactly when a byte of x
-// is zero, and (x - n·0x01…) &^ x & 0x80… exactly when a byte is below n,
-// for n ≤ 0x80.
-func strStop(v uint64) bool {
+// strStops marks, in the high bit of each byte, the bytes of v (eight bytes
+// of text, little-endian) that are '"', '\\' or below 0x20: the bytes
+// scanner.str must look at. Bytes of 0x80 and above (UTF-8, validated
+// before) never are. The lowest mark is exact, and so is whether there is
+// one: (x - 0x01…) &^ x & 0x80… marks the first zero byte of x and no byte
+// before it, and (x - n·0x01…) &^ x & 0x80… the first byte below n, for
+// n ≤ 0x80 (a byte after the first may be marked by the borrow, which the
+// scanner never reads a mark of).
+func strStops(v uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	quote := v ^ ('"' * ones)
 	backslash := v ^ ('\\' * ones)
-	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(v-0x20*ones)&^v)&highs != 0
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (v-0x20*ones)&^v) & highs
 }
 
 func isHex(c byte) bool {

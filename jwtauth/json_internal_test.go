@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/bits"
 	"os"
 	"strconv"
 	"strings"
@@ -255,10 +256,31 @@ func TestFoldMinTable(t *testing.T) {
 	}
 }
 
-// TestStrStop: the eight-byte test of scanner.str agrees with the byte-wise
-// one for every byte value at every position, among fillers of every value
-// that is not itself a stop, including UTF-8 bytes ≥ 0x80.
-func TestStrStop(t *testing.T) {
+// checkStops fails t unless strStops finds in w exactly the first byte that
+// stop says is one, or none when there is none.
+func checkStops(t *testing.T, w [8]byte, stop func(byte) bool) {
+	t.Helper()
+	want := -1
+	for i, c := range w {
+		if stop(c) {
+			want = i
+			break
+		}
+	}
+	got := -1
+	if m := strStops(binary.LittleEndian.Uint64(w[:])); m != 0 {
+		got = bits.TrailingZeros64(m) >> 3
+	}
+	if got != want {
+		t.Fatalf("strStops(% x): first stop at %d, want %d", w, got, want)
+	}
+}
+
+// TestStrStops: the eight-byte test of scanner.str finds the first byte the
+// byte-wise one stops at, for every byte value at every position, among
+// fillers of every value that is not itself a stop, including UTF-8 bytes
+// ≥ 0x80, and in words of several stops and borrows.
+func TestStrStops(t *testing.T) {
 	stop := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
 	for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', '~', 0x7f, 0x80, 0xc3, 0xff} {
 		for pos := range 8 {
@@ -268,13 +290,7 @@ func TestStrStop(t *testing.T) {
 					w[i] = fill
 				}
 				w[pos] = byte(b)
-				want := false
-				for _, c := range w {
-					want = want || stop(c)
-				}
-				if got := strStop(binary.LittleEndian.Uint64(w[:])); got != want {
-					t.Fatalf("strStop(% x) = %v, want %v", w, got, want)
-				}
+				checkStops(t, w, stop)
 			}
 		}
 	}
@@ -284,16 +300,30 @@ func TestStrStop(t *testing.T) {
 	r := uint64(0x9e3779b97f4a7c15)
 	for range 200_000 {
 		var w [8]byte
-		want := false
 		for i := range w {
 			r ^= r << 13
 			r ^= r >> 7
 			r ^= r << 17
 			w[i] = edge[r%uint64(len(edge))]
-			want = want || stop(w[i])
 		}
-		if got := strStop(binary.LittleEndian.Uint64(w[:])); got != want {
-			t.Fatalf("strStop(% x) = %v, want %v", w, got, want)
+		checkStops(t, w, stop)
+	}
+}
+
+// TestFoldHashASCIIPartners: the ASCII letters with non-ASCII fold partners
+// hash as their partners do, whatever the case, so that "kid" and "\u212aid"
+// (Kelvin sign) or "sub" and "\u017fub" (long s) meet in the duplicate check
+// and the fold-variant check.
+func TestFoldHashASCIIPartners(t *testing.T) {
+	for _, group := range [][]string{
+		{"kid", "Kid", "KID", "\u212aid"},
+		{"sub", "Sub", "SUB", "\u017fub"},
+		{"ks", "KS", "\u212a\u017f", "k\u017f"},
+	} {
+		for _, n := range group[1:] {
+			if foldHash([]byte(n)) != foldHash([]byte(group[0])) {
+				t.Errorf("foldHash(%q) != foldHash(%q)", n, group[0])
+			}
 		}
 	}
 }
