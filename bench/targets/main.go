@@ -245,13 +245,16 @@ func httpTable() bool {
 		return false
 	}
 	fmt.Printf("\nThrough HTTP on loopback (wrk, bench/http.sh), medians of %d rounds:\n\n", len(none.rps))
-	fmt.Println("| path | req/s | × no auth | server CPU per request |\n|---|---:|---:|---:|")
+	fmt.Println("| path | req/s | × no auth | server CPU per request | server CPU busy |\n|---|---:|---:|---:|---:|")
 	for _, p := range []struct{ path, label string }{{"none", "no auth"}, {"cold", "authkit, cold HS256"}, {"warm", "authkit, warm HS256"}} {
 		h := httpRuns[p.path]
 		if h == nil {
 			continue
 		}
-		fmt.Printf("| %s | %.0f | %.2f× | %.1f µs |\n", p.label, median(h.rps), median(h.rps)/median(none.rps), median(h.cpu))
+		// busy: the share of its core the server used, req/s × CPU per
+		// request; well under 100% means the server was not what limited
+		// the rate (wrk, or the machine's other load, was).
+		fmt.Printf("| %s | %.0f | %.2f× | %.1f µs | %.0f%% |\n", p.label, median(h.rps), median(h.rps)/median(none.rps), median(h.cpu), median(h.rps)*median(h.cpu)/1e4)
 	}
 	return true
 }
