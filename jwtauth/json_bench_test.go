@@ -22,8 +22,9 @@ func BenchmarkReadClaims(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(payload)))
 	for b.Loop() {
-		c := Claims{mw: m}
-		if err := m.readClaims(&w, &c, payload); err != nil {
+		c := newClaims(payload)
+		c.mw = m
+		if err := m.readClaims(&w, c, payload); err != nil {
 			b.Fatal(err)
 		}
 	}

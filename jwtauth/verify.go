@@ -130,7 +130,8 @@ func (m *Middleware) verify(ctx context.Context, token string, fromHeader bool) 
 			return nil, false, ErrTokenMalformed
 		}
 	}
-	c := &Claims{mw: m, alg: k.alg}
+	c := newClaims(payload)
+	c.mw, c.alg = m, k.alg
 	switch {
 	case string(hdr.typ) == "JWT": // nearly every token: no allocation
 		c.typ = "JWT"
@@ -341,11 +342,10 @@ func parseHeader(w *jsonWork, data []byte) (header, error) {
 }
 
 // readClaims decodes the registered claims of payload into c, checking
-// their types, in w's memory. c.raw becomes a string copy of payload, and
-// the string claims substrings of it.
+// their types, in w's memory. c.raw must be a copy of payload (newClaims
+// makes one); the string claims become substrings of it.
 func (m *Middleware) readClaims(w *jsonWork, c *Claims, payload []byte) error {
 	defer w.release()
-	c.raw = string(payload)
 	str := func(value []byte) (string, bool) {
 		if len(value) >= 2 && value[0] == '"' && bytes.IndexByte(value, '\\') < 0 {
 			off := cap(payload) - cap(value) // value is a sub-slice of payload
