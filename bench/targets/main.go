@@ -24,11 +24,15 @@ import (
 // result is one benchmark's runs.
 type result struct {
 	ns, bytes, allocs []float64
+	ratio             []float64 // a "ratio" metric (BenchmarkExclusionsPaired)
 }
+
+// ratioMetric matches the "ratio" metric of a benchmark line.
+var ratioMetric = regexp.MustCompile(`\s([\d.]+) ratio(\s|$)`)
 
 // line matches a benchmark result with -benchmem; the name loses its
 // "Benchmark" prefix and "-GOMAXPROCS" suffix.
-var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op\s+([\d.]+) allocs/op)?`)
+var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s([\d.]+) B/op\s+([\d.]+) allocs/op)?`)
 
 // httpLine matches a line of ../http.sh.
 var httpLine = regexp.MustCompile(`^HTTP/path=(\S+)\s+([\d.]+) req/s\s+([\d.]+) cpu-us/req`)
@@ -62,6 +66,10 @@ func parse(r io.Reader, into map[string]*result) error {
 		}
 		ns, _ := strconv.ParseFloat(m[2], 64)
 		res.ns = append(res.ns, ns)
+		if r := ratioMetric.FindStringSubmatch(sc.Text()); r != nil {
+			v, _ := strconv.ParseFloat(r[1], 64)
+			res.ratio = append(res.ratio, v)
+		}
 		if m[3] != "" {
 			by, _ := strconv.ParseFloat(m[3], 64)
 			res.bytes = append(res.bytes, by)
@@ -227,6 +235,17 @@ func checkAbs(what, name string, maxNS, maxAllocs float64) {
 		what, fmtNS(ns), allocs, fmtNS(maxNS), maxAllocs, verdict(ns <= maxNS && allocs <= maxAllocs))
 }
 
+// checkRatio prints one target on the median of name's ratio metric.
+func checkRatio(what, name string, limit float64) {
+	r := results[name]
+	if r == nil || len(r.ratio) == 0 {
+		fmt.Printf("| %s | (not run) | ≤ %.2f× | – |\n", what, limit)
+		return
+	}
+	v := median(r.ratio)
+	fmt.Printf("| %s | %.3f× (median of %d) | ≤ %.2f× | %s |\n", what, v, len(r.ratio), limit, verdict(v <= limit))
+}
+
 // checkAllocs prints one target on the median allocs/op of name.
 func checkAllocs(what, name string, maxAllocs float64) {
 	_, allocs, ok := get(name)
@@ -336,6 +355,7 @@ func main() {
 		checkAbs("Warm HS256, authkit with 1000 Exclude patterns ("+paths+")", prefix+"warm/patterns=1000", 400, 2)
 		for _, mode := range []string{"warm", "cold"} {
 			check("Exclusions ("+paths+"), "+mode+", 1000 vs 1 pattern", prefix+mode+"/patterns=1000", prefix+mode+"/patterns=1", 1.05)
+			checkRatio("Exclusions ("+paths+"), "+mode+", 1000 vs 1 pattern, paired", "ExclusionsPaired/paths="+paths+"/mode="+mode, 1.05)
 		}
 	}
 	if hasHTTP {
