@@ -55,7 +55,7 @@ func objectMembers(data []byte, maxMembers int, fn func(name, value []byte) erro
 // the callback's arguments would make it escape, two allocations a call.
 type jsonWork struct {
 	d        dupCheck
-	arenaBuf [256]byte
+	arenaBuf [1024]byte
 }
 
 var jsonWorkPool = sync.Pool{New: func() any { return new(jsonWork) }}
@@ -96,6 +96,12 @@ func (w *jsonWork) objectMembers(data []byte, maxMembers int, fn func(name, valu
 		name := data[start+1 : s.pos-1]
 		if escaped {
 			from := len(arena)
+			if cap(arena)-len(arena) < len(name) {
+				// Once, to room for every name the object can hold
+				// (unescaping never lengthens a name): earlier names
+				// keep the old arena.
+				arena = make([]byte, 0, len(data))
+			}
 			if arena, ok = appendUnescaped(arena, name); !ok {
 				return errJSONSyntax
 			}

@@ -32,7 +32,7 @@ var b64 = base64.RawURLEncoding.Strict()
 // the three segments, and the JSON reader's. Tokens larger than it fits fall
 // back to allocating.
 type scratch struct {
-	header  [256]byte
+	header  [4096]byte // a header of escaped names, or many, as an attacker sends it, too
 	sig     [512]byte
 	payload [2048]byte
 	json    jsonWork
