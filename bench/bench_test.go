@@ -26,7 +26,8 @@ import (
 // Cold: every request carries a token not seen before (a cycled pool of
 // coldPoolSize tokens, more than authkit's cache holds). Warm: the same
 // token every time. Floors are the bare verification work without HTTP, over
-// the same tokens.
+// the same tokens: base64, signature and encoding/json, with the standard
+// library (see floorVerify).
 
 // checkContender fails b unless h answers 200 for a valid token and 401 for
 // a tampered one, so that nothing benchmarks a rejection or a no-op.
@@ -121,35 +122,12 @@ func BenchmarkCold(b *testing.B) {
 
 // benchFloor times the floor of a over the pool.
 func benchFloor(b *testing.B, a *alg, pool []string) {
-	if a.name == "HS256" {
-		key := a.pub.([]byte)
-		if !floorHS256(key, pool[0]) || floorHS256(key, tamper(pool[0])) {
-			b.Fatal("HS256 floor accepts a tampered token or rejects a valid one")
-		}
-		i := 0
-		step := func() {
-			if !floorHS256(key, pool[i%len(pool)]) {
-				b.Fatal("floor rejected a valid token")
-			}
-			i++
-		}
-		settle(step)
-		b.ReportAllocs()
-		for b.Loop() {
-			step()
-		}
-		return
-	}
-	fs := make([]sigFloor, len(pool))
-	for i, t := range pool {
-		fs[i] = splitForFloor(t)
-	}
-	if !verifyFloor(a.name, a.pub, fs[0]) || verifyFloor(a.name, a.pub, splitForFloor(tamper(pool[0]))) {
+	if !floorVerify(a.name, a.pub, pool[0]) || floorVerify(a.name, a.pub, tamper(pool[0])) {
 		b.Fatalf("%s floor accepts a tampered token or rejects a valid one", a.name)
 	}
 	i := 0
 	step := func() {
-		if !verifyFloor(a.name, a.pub, fs[i%len(fs)]) {
+		if !floorVerify(a.name, a.pub, pool[i%len(pool)]) {
 			b.Fatal("floor rejected a valid token")
 		}
 		i++
@@ -243,6 +221,81 @@ func BenchmarkExclusions(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkExclusionsPaired: the 1 and the 1000 pattern handlers of
+// BenchmarkExclusions in one loop, taking turns every exclusionBlock
+// requests, each block timed: a slow second of a shared machine lands on
+// both alike, where two benchmarks run one after the other each get their
+// own seconds. It reports each handler's ns per request and their ratio
+// (1000 over 1); ns/op is of the two together.
+func BenchmarkExclusionsPaired(b *testing.B) {
+	hs := algByName("HS256")
+	for _, paths := range []string{"apart", "shared"} {
+		base := ""
+		if paths == "shared" {
+			base = protectedPath
+		}
+		for _, mode := range []string{"warm", "cold"} {
+			b.Run("paths="+paths+"/mode="+mode, func(b *testing.B) {
+				auths := hs.bearers()
+				if mode == "warm" {
+					auths = auths[:1]
+				}
+				var handlers [2]http.Handler
+				for i, n := range []int{1, 1000} {
+					handlers[i] = exclusionHandler(b, n, base, mode == "cold")
+					checkContender(b, "authkit", handlers[i], hs.pool()[0])
+				}
+				r := httptest.NewRequest(http.MethodGet, protectedPath, nil)
+				slot := []string{auths[0]}
+				r.Header["Authorization"] = slot
+				w := newNopWriter()
+				// Each handler walks the tokens on its own: a new one
+				// every request, when cold.
+				var next [2]int
+				serve := func(k int) {
+					slot[0] = auths[next[k]%len(auths)]
+					next[k]++
+					w.code = 0
+					handlers[k].ServeHTTP(w, r)
+					if w.code != http.StatusOK {
+						b.Fatalf("request %d: status %d", next[k], w.code)
+					}
+				}
+				var spent [2]time.Duration
+				var served [2]int
+				i := 0
+				settle(func() { serve(i % 2); i++ })
+				i = 0
+				b.ReportAllocs()
+				start := time.Now()
+				for b.Loop() {
+					k := i / exclusionBlock % 2
+					serve(k)
+					i++
+					if i%exclusionBlock == 0 {
+						now := time.Now()
+						spent[k] += now.Sub(start)
+						served[k] += exclusionBlock
+						start = now
+					}
+				}
+				if served[0] == 0 || served[1] == 0 {
+					return // too few iterations to time a block of each
+				}
+				one := float64(spent[0]) / float64(served[0])
+				many := float64(spent[1]) / float64(served[1])
+				b.ReportMetric(one, "ns/op-1")
+				b.ReportMetric(many, "ns/op-1000")
+				b.ReportMetric(many/one, "ratio")
+			})
+		}
+	}
+}
+
+// exclusionBlock is how many requests a handler of
+// BenchmarkExclusionsPaired serves before the other takes its turn.
+const exclusionBlock = 64
 
 // signingKID is the kid of the key that signs the key-set benchmark tokens;
 // the other keys of the set are decoys.

@@ -157,6 +157,19 @@ func BenchmarkAdversarial(b *testing.B) {
 	}
 }
 
+// leastAllocs is the least of five AllocsPerRun(20) of f: the verifier's
+// pools (scratch, HMAC states) may drop what is put in them, as sync.Pool
+// does at random under the race detector, and a dropped state costs
+// allocations that are the pool's, not the token's. The least of five
+// counts what the token's shape costs.
+func leastAllocs(f func()) float64 {
+	least := testing.AllocsPerRun(20, f)
+	for range 4 {
+		least = min(least, testing.AllocsPerRun(20, f))
+	}
+	return least
+}
+
 // TestAdversarialAllocations: allocations are a count, not a time, so the 3×
 // bound on them is a test: no attack shape allocates more than 3× what the
 // ordinary token of the same size does, in any phase.
@@ -176,9 +189,9 @@ func TestAdversarialAllocations(t *testing.T) {
 		warm.Verify(t.Context(), tok)
 		warm.Verify(t.Context(), tok)
 		got := [3]float64{
-			testing.AllocsPerRun(20, func() { cold.Verify(t.Context(), bad) }),
-			testing.AllocsPerRun(20, func() { cold.Verify(t.Context(), tok) }),
-			testing.AllocsPerRun(20, func() {
+			leastAllocs(func() { cold.Verify(t.Context(), bad) }),
+			leastAllocs(func() { cold.Verify(t.Context(), tok) }),
+			leastAllocs(func() {
 				c, _ := warm.Verify(t.Context(), tok)
 				c.Value("role")
 			}),

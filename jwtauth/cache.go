@@ -54,12 +54,14 @@ type cacheShard struct {
 }
 
 // cacheEntry is a verified token. The claims hold its kid, and the key its
-// alg: together they select the key again on a hit. Readers get an entry
-// from get and read only its first four fields, which never change; the
-// rest belong to the shard and are guarded by its lock.
+// alg: together they select the key again on a hit, unless the key set is
+// still set, the one that selected it. Readers get an entry from get and
+// read only its first five fields, which never change; the rest belong to
+// the shard and are guarded by its lock.
 type cacheEntry struct {
 	token  string
 	claims *Claims
+	set    *keySet
 	key    *key
 	size   int
 
@@ -83,10 +85,21 @@ func newTokenCache(size int) *tokenCache {
 	return c
 }
 
+// shard returns the shard of token and its hash. The hash is of the
+// token's last hashedBytes bytes, its signature's end, and its length: a
+// token's signature sets it apart from every other, and hashing all of a
+// kilobyte token costs a hit more than the rest of the lookup. Equality is
+// always of the whole token (get); two tokens with the same hash take
+// turns in one slot (put), and only verified tokens are put, whose
+// signatures nobody without the key can choose.
 func (c *tokenCache) shard(token string) (*cacheShard, uint64) {
-	h := maphash.String(c.seed, token)
+	tail := token[len(token)-min(len(token), hashedBytes):]
+	h := maphash.String(c.seed, tail) ^ uint64(len(token))*0x9e3779b97f4a7c15
 	return &c.shards[h%cacheShards], h
 }
+
+// hashedBytes is how much of a token's end its cache hash reads.
+const hashedBytes = 64
 
 // get returns the entry for token, or nil.
 func (c *tokenCache) get(token string) *cacheEntry {
@@ -100,8 +113,9 @@ func (c *tokenCache) get(token string) *cacheEntry {
 	return e
 }
 
-// put remembers that token verified with k and gave claims.
-func (c *tokenCache) put(token string, claims *Claims, k *key) {
+// put remembers that token verified with k, which set selected, and gave
+// claims.
+func (c *tokenCache) put(token string, claims *Claims, set *keySet, k *key) {
 	size := len(token) + len(claims.raw) + entryOverhead
 	s, h := c.shard(token)
 	s.mu.Lock()
@@ -109,11 +123,11 @@ func (c *tokenCache) put(token string, claims *Claims, k *key) {
 	if size > s.maxBytes {
 		return
 	}
-	e := &cacheEntry{token: token, claims: claims, key: k, size: size, hash: h}
 	if old := s.m[h]; old != nil {
 		// Same token again (concurrent misses), or a hash collision: a
 		// new entry, since readers may hold the old one, in the old
 		// one's place in the list.
+		e := &cacheEntry{token: token, claims: claims, set: set, key: k, size: size, hash: h}
 		s.bytes += size - old.size
 		e.prev, e.next = old.prev, old.next
 		e.prev.next, e.next.prev = e, e
@@ -124,6 +138,7 @@ func (c *tokenCache) put(token string, claims *Claims, k *key) {
 	if !s.admit(h) {
 		return
 	}
+	e := &cacheEntry{token: token, claims: claims, set: set, key: k, size: size, hash: h}
 	for len(s.m) >= s.maxItems || s.bytes+size > s.maxBytes {
 		s.evict()
 	}

@@ -24,8 +24,8 @@ func TestTokenCacheBounded(t *testing.T) {
 	k := &key{alg: "HS256"}
 	for i := range 10_000 {
 		tok := fmt.Sprintf("token-%d", i)
-		c.put(tok, &Claims{raw: `{}`}, k) // noted
-		c.put(tok, &Claims{raw: `{}`}, k) // admitted
+		c.put(tok, &Claims{raw: `{}`}, nil, k) // noted
+		c.put(tok, &Claims{raw: `{}`}, nil, k) // admitted
 	}
 	entries, bytes := c.stats()
 	if entries > size || bytes > size*cacheEntryBytes {
@@ -42,8 +42,8 @@ func TestTokenCacheBounded(t *testing.T) {
 	big := newTokenCache(size)
 	for i := range 1000 {
 		tok := fmt.Sprintf("%d-%s", i, strings.Repeat("x", 3000))
-		big.put(tok, &Claims{raw: strings.Repeat("y", 3000)}, k)
-		big.put(tok, &Claims{raw: strings.Repeat("y", 3000)}, k)
+		big.put(tok, &Claims{raw: strings.Repeat("y", 3000)}, nil, k)
+		big.put(tok, &Claims{raw: strings.Repeat("y", 3000)}, nil, k)
 	}
 	if _, bytes := big.stats(); bytes > size*cacheEntryBytes {
 		t.Errorf("%d bytes held; budget %d", bytes, size*cacheEntryBytes)
@@ -54,9 +54,9 @@ func TestTokenCacheBounded(t *testing.T) {
 	if c.get("token-9999") != nil {
 		t.Error("removed entry still found")
 	}
-	c.put("again", &Claims{raw: `{}`}, k)
-	c.put("again", &Claims{raw: `{}`}, k)
-	c.put("again", &Claims{raw: `{"a":1}`}, k)
+	c.put("again", &Claims{raw: `{}`}, nil, k)
+	c.put("again", &Claims{raw: `{}`}, nil, k)
+	c.put("again", &Claims{raw: `{"a":1}`}, nil, k)
 	if e := c.get("again"); e == nil || e.claims.raw != `{"a":1}` {
 		t.Error("second put did not replace the entry")
 	}
@@ -79,16 +79,16 @@ func TestTokenCacheAdmission(t *testing.T) {
 	const size = 256 // 16 per shard
 	c := newTokenCache(size)
 	k := &key{alg: "HS256"}
-	c.put("warm", &Claims{raw: `{}`}, k)
+	c.put("warm", &Claims{raw: `{}`}, nil, k)
 	if c.get("warm") != nil {
 		t.Fatal("stored on its first put")
 	}
-	c.put("warm", &Claims{raw: `{}`}, k)
+	c.put("warm", &Claims{raw: `{}`}, nil, k)
 	if c.get("warm") == nil {
 		t.Fatal("not stored on its second put")
 	}
 	for i := range 100_000 {
-		c.put(fmt.Sprintf("once-%d", i), &Claims{raw: `{}`}, k)
+		c.put(fmt.Sprintf("once-%d", i), &Claims{raw: `{}`}, nil, k)
 	}
 	if entries, _ := c.stats(); entries != 1 {
 		t.Errorf("%d entries after a flood of tokens seen once; want 1", entries)
@@ -101,15 +101,15 @@ func TestTokenCacheAdmission(t *testing.T) {
 	// before it clears: not stored. Tokens of one shard only, so the
 	// count is exact.
 	s0, _ := c.shard("late")
-	c.put("late", &Claims{raw: `{}`}, k)
+	c.put("late", &Claims{raw: `{}`}, nil, k)
 	for i, n := 0, 0; n < size/cacheShards; i++ {
 		tok := fmt.Sprintf("other-%d", i)
 		if s, _ := c.shard(tok); s == s0 {
-			c.put(tok, &Claims{raw: `{}`}, k)
+			c.put(tok, &Claims{raw: `{}`}, nil, k)
 			n++
 		}
 	}
-	c.put("late", &Claims{raw: `{}`}, k)
+	c.put("late", &Claims{raw: `{}`}, nil, k)
 	if c.get("late") != nil {
 		t.Error("stored although its first sighting had been cleared")
 	}
@@ -127,7 +127,7 @@ func TestTokenCacheConcurrent(t *testing.T) {
 					t.Errorf("got the entry of %q for %q", e.token, tok)
 				}
 				if i%3 == 0 {
-					c.put(tok, &Claims{raw: `{}`}, k)
+					c.put(tok, &Claims{raw: `{}`}, nil, k)
 				}
 				if i%17 == 0 {
 					c.remove(tok)
@@ -168,8 +168,8 @@ func TestTokenCacheRemovePutCycles(t *testing.T) {
 	c := newTokenCache(size)
 	k := &key{alg: "HS256"}
 	put := func(tok string) {
-		c.put(tok, &Claims{raw: `{}`}, k) // noted
-		c.put(tok, &Claims{raw: `{}`}, k) // admitted
+		c.put(tok, &Claims{raw: `{}`}, nil, k) // noted
+		c.put(tok, &Claims{raw: `{}`}, nil, k) // admitted
 	}
 	// next returns a new token of shard i.
 	n := 0
@@ -234,5 +234,47 @@ func TestTokenCacheRemovePutCycles(t *testing.T) {
 		if c.get(tok) == nil {
 			t.Fatalf("%q was evicted early", tok)
 		}
+	}
+}
+
+// TestTokenCacheSharedTail: the cache hashes a token's last bytes and its
+// length. Tokens that share both, as an attacker can make them share with a
+// victim's cached token, collide in one slot: a lookup must compare whole
+// tokens, never answer one with the other's entry, and a flood of such
+// tokens must not grow the cache.
+func TestTokenCacheSharedTail(t *testing.T) {
+	c := newTokenCache(64)
+	k := &key{alg: "HS256"}
+	tail := "." + strings.Repeat("s", hashedBytes)
+	victim := "victim-header.victim-payload" + tail
+	_, hv := c.shard(victim)
+	c.put(victim, &Claims{raw: `{"sub":"victim"}`}, nil, k)
+	c.put(victim, &Claims{raw: `{"sub":"victim"}`}, nil, k)
+	for i := range 1000 {
+		forged := fmt.Sprintf("forged-%06d.attacker-paylo", i) + tail
+		if len(forged) != len(victim) {
+			t.Fatalf("forged token of %d bytes, victim's %d", len(forged), len(victim))
+		}
+		if _, h := c.shard(forged); h != hv {
+			t.Fatal("tokens with the same tail and length hash apart; the test needs them together")
+		}
+		if e := c.get(forged); e != nil {
+			t.Fatalf("forged token %d got the entry of %q", i, e.token)
+		}
+	}
+	if e := c.get(victim); e == nil || e.claims.raw != `{"sub":"victim"}` {
+		t.Fatal("the victim's entry is gone")
+	}
+	// Verified tokens that collide take turns in the slot.
+	other := "other-header.other-payload12" + tail
+	c.put(other, &Claims{raw: `{"sub":"other"}`}, nil, k)
+	if e := c.get(victim); e != nil {
+		t.Error("the victim's entry survived another token's put in its slot")
+	}
+	if e := c.get(other); e == nil || e.claims.raw != `{"sub":"other"}` {
+		t.Error("the other token's entry is missing")
+	}
+	if entries, _ := c.stats(); entries != 1 {
+		t.Errorf("%d entries after colliding puts, want 1", entries)
 	}
 }

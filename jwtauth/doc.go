@@ -84,8 +84,9 @@
 //     the header's alg (RFC 8725 §3.1). There is no way to configure "none",
 //     and an HMAC secret is never taken from a public key, so alg "none" and
 //     HS256-with-the-RSA-key forgeries have nothing to verify with.
-//  5. Signature, by jwx's per-algorithm primitives (jws/jwsbb), which check
-//     signature lengths; Go's crypto/ecdsa refuses r or s of zero.
+//  5. Signature, by crypto/hmac, crypto/rsa, crypto/ecdsa and crypto/ed25519
+//     with the key parsed once, checking signature lengths as jwx does (an
+//     ES256 signature is exactly 64 bytes of R||S); r or s of zero fail.
 //  6. Claims, read once: a JSON object, valid UTF-8, no duplicate or
 //     case-variant names, and no case or Unicode-fold variant ("SUB", "ſub")
 //     of a name the library or a guard reads ([ErrClaimName]), so

@@ -26,6 +26,11 @@ import (
 type excluder struct {
 	mux   *http.ServeMux
 	hosts map[string]*segNode // by pattern host; "" for patterns without one
+	// any is the tree of every pattern, whatever its host: a path it
+	// cannot match no host's tree can, and it is asked first, so that a
+	// protected request costs one walk, without a host lookup, however
+	// many hosts the patterns name.
+	any *segNode
 }
 
 // segNode is a node of the segment tree: the patterns that have matched the
@@ -55,7 +60,7 @@ func (excluded) ServeHTTP(http.ResponseWriter, *http.Request) {}
 // insecureAll: a pattern like that turns authentication off for nearly
 // every route, silently. Its errors name patterns by their index.
 func newExcluder(patterns []string, insecureAll bool) (*excluder, error) {
-	e := &excluder{mux: http.NewServeMux(), hosts: map[string]*segNode{}}
+	e := &excluder{mux: http.NewServeMux(), hosts: map[string]*segNode{}, any: new(segNode)}
 	for i, p := range patterns {
 		if why := patternError(p); why != "" {
 			return nil, configError("Exclude[%d]: %q %s", i, p, why)
@@ -123,7 +128,8 @@ func excludesAll(p string) string {
 	return fmt.Sprintf("excludes every request%s below %q, which turns authentication off for nearly every route; begin the path with a literal segment, or set InsecureExcludeEverything", scope, path)
 }
 
-// index adds pattern p, which ServeMux accepted, to the segment tree.
+// index adds pattern p, which ServeMux accepted, to the segment tree of its
+// host and to the tree of all.
 func (e *excluder) index(p string) {
 	_, host, path := splitPattern(p)
 	n := e.hosts[host]
@@ -131,6 +137,12 @@ func (e *excluder) index(p string) {
 		n = new(segNode)
 		e.hosts[host] = n
 	}
+	n.insert(path)
+	e.any.insert(path)
+}
+
+// insert adds the path of a pattern below n.
+func (n *segNode) insert(path string) {
 	for {
 		if path == "/" {
 			n.multi = true
@@ -180,6 +192,9 @@ func (e *excluder) index(p string) {
 func (e *excluder) mayMatch(r *http.Request) bool {
 	if r.Method == http.MethodConnect {
 		return true
+	}
+	if !e.any.may(r.URL.Path) {
+		return false
 	}
 	if e.hosts[""].may(r.URL.Path) {
 		return true

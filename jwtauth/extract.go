@@ -65,12 +65,26 @@ func (m *Middleware) extract(r *http.Request) (token string, fromCookie bool, er
 // one b64token gives [ErrMalformedHeader]. Several header values are the
 // caller's to refuse, with [ErrMultipleTokens].
 func BearerToken(authorization string) (string, error) {
+	token, err := bearerCredential(authorization)
+	if err != nil {
+		return "", err
+	}
+	if !isB64Token(token) {
+		return "", ErrMalformedHeader
+	}
+	return token, nil
+}
+
+// bearerCredential is BearerToken without the b64token check of what
+// follows the scheme, which the caller makes: [ErrMissingToken] for another
+// scheme, [ErrMalformedHeader] for nothing after it.
+func bearerCredential(authorization string) (string, error) {
 	scheme, rest, _ := strings.Cut(authorization, " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		return "", ErrMissingToken
 	}
 	token := strings.TrimLeft(rest, " ")
-	if !isB64Token(token) {
+	if token == "" {
 		return "", ErrMalformedHeader
 	}
 	return token, nil

@@ -2,7 +2,9 @@ package jwtauth
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode"
@@ -41,6 +43,35 @@ var (
 // (errJSONNumber). Names written with escapes are decoded without encoding/json,
 // into an arena on the stack while they fit.
 func objectMembers(data []byte, maxMembers int, fn func(name, value []byte) error) error {
+	w := jsonWorkPool.Get().(*jsonWork)
+	err := w.objectMembers(data, maxMembers, fn)
+	w.release()
+	jsonWorkPool.Put(w)
+	return err
+}
+
+// jsonWork is the working memory of objectMembers: the duplicate check and
+// the arena for escaped names. It is pooled rather than on the stack, where
+// the callback's arguments would make it escape, two allocations a call.
+type jsonWork struct {
+	d        dupCheck
+	arenaBuf [1024]byte
+}
+
+var jsonWorkPool = sync.Pool{New: func() any { return new(jsonWork) }}
+
+// release forgets the names of the last object, so that a pooled jsonWork
+// keeps no payload alive, and readies w for the next.
+func (w *jsonWork) release() {
+	d := &w.d
+	clear(d.namesBuf[:min(d.n, len(d.namesBuf))])
+	clear(d.tableBuf[:])
+	d.n, d.names, d.hashes, d.table = 0, nil, nil, nil
+}
+
+// objectMembers is the package's objectMembers, in w's memory. w must be
+// released before it is used again.
+func (w *jsonWork) objectMembers(data []byte, maxMembers int, fn func(name, value []byte) error) error {
 	if !utf8.Valid(data) {
 		return errJSONSyntax
 	}
@@ -49,9 +80,8 @@ func objectMembers(data []byte, maxMembers int, fn func(name, value []byte) erro
 	if !s.consume('{') {
 		return errJSONNotObject
 	}
-	var d dupCheck
-	var arenaBuf [256]byte
-	arena := arenaBuf[:0]
+	d := &w.d
+	arena := w.arenaBuf[:0]
 	s.skipSpace()
 	if s.consume('}') {
 		return s.end()
@@ -66,6 +96,12 @@ func objectMembers(data []byte, maxMembers int, fn func(name, value []byte) erro
 		name := data[start+1 : s.pos-1]
 		if escaped {
 			from := len(arena)
+			if cap(arena)-len(arena) < len(name) {
+				// Once, to room for every name the object can hold
+				// (unescaping never lengthens a name): earlier names
+				// keep the old arena.
+				arena = make([]byte, 0, len(data))
+			}
 			if arena, ok = appendUnescaped(arena, name); !ok {
 				return errJSONSyntax
 			}
@@ -108,16 +144,16 @@ func objectMembers(data []byte, maxMembers int, fn func(name, value []byte) erro
 // time linear in the number of names: each name is hashed in its folded form
 // into an open-addressing table, and compared with bytes.EqualFold only when
 // the hashes meet. The first names live in arrays of the struct itself, so a
-// usual token allocates nothing here.
+// usual token allocates nothing here. Its zero value is ready for use.
 type dupCheck struct {
 	n      int
 	names  [][]byte
 	hashes []uint32
 	table  []int32 // index+1 into names; 0: empty. len is a power of two.
 
-	namesBuf  [16][]byte
-	hashesBuf [16]uint32
-	tableBuf  [32]int32
+	namesBuf  [32][]byte
+	hashesBuf [32]uint32
+	tableBuf  [64]int32
 }
 
 // add records name and reports whether no earlier name equals it under
@@ -154,6 +190,9 @@ func (d *dupCheck) add(name []byte, max int) bool {
 	return true
 }
 
+// last is the foldHash of the name added last.
+func (d *dupCheck) last() uint32 { return d.hashes[d.n-1] }
+
 // rehash moves the names to a table of size entries, a power of two.
 func (d *dupCheck) rehash(size int) {
 	t := make([]int32, size)
@@ -182,11 +221,16 @@ func foldHash(name []byte) uint32 {
 				c += 'a' - 'A'
 			}
 			r = rune(c)
-			// 'k' and 's' have non-ASCII partners; their orbits' smallest
-			// member is the upper-case letter, but any fixed choice will do
-			// as long as all members map to it.
-			if r == 'k' || r == 's' {
-				r = foldMin(r)
+			// 'k' and 's' have non-ASCII partners, the Kelvin sign and the
+			// long s, which foldMin maps to their orbits' smallest members,
+			// 'K' and 'S' (TestFoldMinTable): so must these. Other letters
+			// may map to either case, as long as all members of an orbit
+			// map alike.
+			switch r {
+			case 'k':
+				r = 'K'
+			case 's':
+				r = 'S'
 			}
 		} else {
 			var size int
@@ -293,6 +337,18 @@ func (s *scanner) str() (escaped, ok bool) {
 		return false, false
 	}
 	for s.pos < len(s.data) {
+		// Eight bytes at a time to the next byte that ends the string,
+		// starts an escape or is a control character.
+		for s.pos+8 <= len(s.data) {
+			if m := strStops(binary.LittleEndian.Uint64(s.data[s.pos:])); m != 0 {
+				s.pos += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			s.pos += 8
+		}
+		if s.pos >= len(s.data) {
+			break
+		}
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
@@ -327,6 +383,21 @@ func (s *scanner) str() (escaped, ok bool) {
 		}
 	}
 	return false, false
+}
+
+// strStops marks, in the high bit of each byte, the bytes of v (eight bytes
+// of text, little-endian) that are '"', '\\' or below 0x20: the bytes
+// scanner.str must look at. Bytes of 0x80 and above (UTF-8, validated
+// before) never are. The lowest mark is exact, and so is whether there is
+// one: (x - 0x01…) &^ x & 0x80… marks the first zero byte of x and no byte
+// before it, and (x - n·0x01…) &^ x & 0x80… the first byte below n, for
+// n ≤ 0x80 (a byte after the first may be marked by the borrow, which the
+// scanner never reads a mark of).
+func strStops(v uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := v ^ ('"' * ones)
+	backslash := v ^ ('\\' * ones)
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (v-0x20*ones)&^v) & highs
 }
 
 func isHex(c byte) bool {

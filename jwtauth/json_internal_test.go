@@ -3,9 +3,11 @@ package jwtauth
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
+	"math/bits"
 	"os"
 	"strconv"
 	"strings"
@@ -250,6 +252,78 @@ func TestFoldMinTable(t *testing.T) {
 		}
 		if got := foldMin(r); got != m {
 			t.Fatalf("foldMin(%U) = %U, want %U", r, got, m)
+		}
+	}
+}
+
+// checkStops fails t unless strStops finds in w exactly the first byte that
+// stop says is one, or none when there is none.
+func checkStops(t *testing.T, w [8]byte, stop func(byte) bool) {
+	t.Helper()
+	want := -1
+	for i, c := range w {
+		if stop(c) {
+			want = i
+			break
+		}
+	}
+	got := -1
+	if m := strStops(binary.LittleEndian.Uint64(w[:])); m != 0 {
+		got = bits.TrailingZeros64(m) >> 3
+	}
+	if got != want {
+		t.Fatalf("strStops(% x): first stop at %d, want %d", w, got, want)
+	}
+}
+
+// TestStrStops: the eight-byte test of scanner.str finds the first byte the
+// byte-wise one stops at, for every byte value at every position, among
+// fillers of every value that is not itself a stop, including UTF-8 bytes
+// ≥ 0x80, and in words of several stops and borrows.
+func TestStrStops(t *testing.T) {
+	stop := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', '~', 0x7f, 0x80, 0xc3, 0xff} {
+		for pos := range 8 {
+			for b := range 256 {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(b)
+				checkStops(t, w, stop)
+			}
+		}
+	}
+	// Words of several stops and borrows: every byte drawn from the values
+	// around the thresholds.
+	edge := []byte{0, 1, 0x1f, 0x20, 0x21, '"', '"' + 1, '\\' - 1, '\\', '\\' + 1, 0x7f, 0x80, 0x81, 0xff}
+	r := uint64(0x9e3779b97f4a7c15)
+	for range 200_000 {
+		var w [8]byte
+		for i := range w {
+			r ^= r << 13
+			r ^= r >> 7
+			r ^= r << 17
+			w[i] = edge[r%uint64(len(edge))]
+		}
+		checkStops(t, w, stop)
+	}
+}
+
+// TestFoldHashASCIIPartners: the ASCII letters with non-ASCII fold partners
+// hash as their partners do, whatever the case, so that "kid" and "\u212aid"
+// (Kelvin sign) or "sub" and "\u017fub" (long s) meet in the duplicate check
+// and the fold-variant check.
+func TestFoldHashASCIIPartners(t *testing.T) {
+	for _, group := range [][]string{
+		{"kid", "Kid", "KID", "\u212aid"},
+		{"sub", "Sub", "SUB", "\u017fub"},
+		{"ks", "KS", "\u212a\u017f", "k\u017f"},
+	} {
+		for _, n := range group[1:] {
+			if foldHash([]byte(n)) != foldHash([]byte(group[0])) {
+				t.Errorf("foldHash(%q) != foldHash(%q)", n, group[0])
+			}
 		}
 	}
 }

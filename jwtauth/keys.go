@@ -10,6 +10,7 @@ import (
 	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/json"
@@ -20,7 +21,6 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
-	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 )
 
 // Keys is a source of verification keys for [Config.Keys]. Make one with
@@ -92,9 +92,11 @@ var (
 type key struct {
 	alg string
 	kid string // "" when the key has none
-	// material is what jwsbb.Verify takes for alg: []byte for HMAC,
-	// *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey.
+	// material is []byte for HMAC, *rsa.PublicKey, *ecdsa.PublicKey or
+	// ed25519.PublicKey.
 	material any
+	hash     crypto.Hash // of alg; 0 for EdDSA
+	pss      bool        // PS256, PS384, PS512
 	// hmacs holds keyed HMAC states for a secret (nil otherwise), so that
 	// verifying does not key a new HMAC, eight allocations, every time.
 	hmacs *sync.Pool
@@ -108,9 +110,12 @@ type hmacState struct {
 
 // verify checks sig over the signing input. HMACs are compared with
 // hmac.Equal, in constant time; a truncated or extended MAC does not match.
-// Signatures are checked by jwx's per-algorithm primitives (jws/jwsbb),
-// which check their lengths too (a DER or 63-byte ES256 signature, an RSA
-// signature with a byte missing or extra).
+// Signatures are checked with crypto/rsa, crypto/ecdsa and crypto/ed25519
+// directly, with the key parsed when it was made and the digest on the
+// stack, as jwx's per-algorithm primitives (jws/jwsbb) check them: PKCS #1
+// v1.5 or PSS with a salt as long as the hash (RFC 7518 §3.3, §3.5), an
+// ECDSA signature of exactly twice the curve's size as R||S (§3.4: a DER or
+// 63-byte ES256 signature fails), an RSA signature of the modulus' size.
 func (k *key) verify(input, sig []byte) error {
 	if k.hmacs != nil {
 		st := k.hmacs.Get().(*hmacState)
@@ -123,10 +128,75 @@ func (k *key) verify(input, sig []byte) error {
 		}
 		return nil
 	}
-	if jwsbb.Verify(k.material, k.alg, input, sig) != nil {
+	if !k.verifySignature(input, sig) {
 		return ErrSignature
 	}
 	return nil
+}
+
+// verifySignature checks a public-key signature.
+func (k *key) verifySignature(input, sig []byte) bool {
+	var sum [sha512.Size]byte
+	digest := func(h crypto.Hash) []byte {
+		switch h {
+		case crypto.SHA256:
+			d := sha256.Sum256(input)
+			return append(sum[:0], d[:]...)
+		case crypto.SHA384:
+			d := sha512.Sum384(input)
+			return append(sum[:0], d[:]...)
+		default:
+			d := sha512.Sum512(input)
+			return append(sum[:0], d[:]...)
+		}
+	}
+	switch pub := k.material.(type) {
+	case *rsa.PublicKey:
+		if len(sig) != pub.Size() {
+			return false
+		}
+		d := digest(k.hash)
+		if k.pss {
+			return rsa.VerifyPSS(pub, k.hash, d, sig, &rsa.PSSOptions{Hash: k.hash, SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+		}
+		return rsa.VerifyPKCS1v15(pub, k.hash, d, sig) == nil
+	case *ecdsa.PublicKey:
+		size := (pub.Curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return false
+		}
+		var der [2*(66+3) + 3]byte
+		return ecdsa.VerifyASN1(pub, digest(k.hash), ecdsaDER(der[:0], sig[:size], sig[size:]))
+	case ed25519.PublicKey:
+		return ed25519.Verify(pub, input, sig)
+	}
+	return false
+}
+
+// ecdsaDER appends the ASN.1 DER of the ECDSA signature (r, s), given as
+// big-endian bytes, to dst: SEQUENCE { INTEGER r, INTEGER s }. Leading zeros
+// are dropped and a zero byte put before a high bit, as DER wants; a zero r
+// or s becomes INTEGER 0, which VerifyASN1 refuses, as ecdsa.Verify does.
+func ecdsaDER(dst, r, s []byte) []byte {
+	integer := func(dst, v []byte) []byte {
+		for len(v) > 1 && v[0] == 0 {
+			v = v[1:]
+		}
+		if v[0]&0x80 != 0 {
+			dst = append(dst, 0x02, byte(len(v)+1), 0)
+		} else {
+			dst = append(dst, 0x02, byte(len(v)))
+		}
+		return append(dst, v...)
+	}
+	var body [2 * (66 + 3)]byte
+	b := integer(integer(body[:0], r), s)
+	if len(b) < 0x80 {
+		dst = append(dst, 0x30, byte(len(b)))
+	} else {
+		dst = append(dst, 0x30, 0x81, byte(len(b)))
+	}
+	return append(dst, b...)
 }
 
 // keySet is an immutable collection of keys. Lookups never allocate.
@@ -348,7 +418,7 @@ func newPublicKey(alg, kid string, pub crypto.PublicKey) (*key, error) {
 	default:
 		return bad("needs a secret, see SecretKey")
 	}
-	return &key{alg: alg, kid: kid, material: pub}, nil
+	return &key{alg: alg, kid: kid, material: pub, hash: a.hash, pss: alg[0] == 'P'}, nil
 }
 
 // KeySet returns Keys holding the keys of a JSON Web Key Set (RFC 7517 §5),

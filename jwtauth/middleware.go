@@ -24,9 +24,9 @@ type Middleware struct {
 	issuers map[string]*Middleware
 
 	// foldNames are the claim names whose case variants are refused, and
-	// foldFirst the bytes such a variant may start with (see isFoldVariant).
-	foldNames []string
-	foldFirst [256]bool
+	// foldHashes their foldHash values (see isFoldVariant).
+	foldNames  []string
+	foldHashes []uint32
 
 	dpop *DPoPVerifier // nil without Config.DPoP
 }
@@ -50,7 +50,7 @@ func New(cfg Config) (*Middleware, error) {
 			return nil, err
 		}
 	}
-	m.foldNames, m.foldFirst = foldTable(cfg.RequiredClaims)
+	m.foldNames, m.foldHashes = foldTable(cfg.RequiredClaims)
 	if sk, ok := cfg.Keys.(StoreKeys); ok && m.store == nil {
 		m.store = sk.Store()
 	}
@@ -117,6 +117,25 @@ func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
 	if m.dpop != nil {
 		return m.authenticateDPoP(r)
 	}
+	if m.cfg.Cookie == "" {
+		// The header alone, as extract reads it, but for the b64token
+		// check, which verify makes on a cache miss: a token the cache
+		// holds verified, so it is a compact JWS, of fewer characters
+		// than a b64token may have, and a hit need not read it byte by
+		// byte a second time.
+		switch vals := r.Header["Authorization"]; len(vals) {
+		case 0:
+			return nil, ErrMissingToken
+		case 1:
+			token, err := bearerCredential(vals[0])
+			if err != nil {
+				return nil, err
+			}
+			return m.verifyObserved(r.Context(), token, true)
+		default:
+			return nil, ErrMultipleTokens
+		}
+	}
 	token, fromCookie, err := m.extract(r)
 	if err != nil {
 		return nil, err
@@ -131,9 +150,16 @@ func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
 // and returns its claims. With a Store, a token that the store reports
 // revoked gives [ErrTokenRevoked], and a failing store [ErrStore].
 func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) {
+	return m.verifyObserved(ctx, token, false)
+}
+
+// verifyObserved is Verify, for a token that must also be an RFC 6750
+// b64token when fromHeader is set (see bearerCredential), reporting to the
+// Observer.
+func (m *Middleware) verifyObserved(ctx context.Context, token string, fromHeader bool) (*Claims, error) {
 	if o := m.cfg.Observer; o != nil && m.issuers == nil {
 		start := time.Now()
-		c, hit, err := m.verifyAll(ctx, token)
+		c, hit, err := m.verifyAll(ctx, token, fromHeader)
 		if err == nil {
 			e := VerifiedEvent{Issuer: m.cfg.Issuer, CacheHit: hit, Duration: time.Since(start)}
 			if !hit {
@@ -143,13 +169,16 @@ func (m *Middleware) Verify(ctx context.Context, token string) (*Claims, error) 
 		}
 		return c, err
 	}
-	c, _, err := m.verifyAll(ctx, token)
+	c, _, err := m.verifyAll(ctx, token, fromHeader)
 	return c, err
 }
 
-// verifyAll is Verify, reporting too whether the cache answered.
-func (m *Middleware) verifyAll(ctx context.Context, token string) (*Claims, bool, error) {
+// verifyAll is verifyObserved, reporting too whether the cache answered.
+func (m *Middleware) verifyAll(ctx context.Context, token string, fromHeader bool) (*Claims, bool, error) {
 	if m.issuers != nil {
+		if fromHeader && !isB64Token(token) {
+			return nil, false, ErrMalformedHeader
+		}
 		sub, err := m.issuerOf(token)
 		if err != nil {
 			return nil, false, err
@@ -157,7 +186,7 @@ func (m *Middleware) verifyAll(ctx context.Context, token string) (*Claims, bool
 		c, err := sub.Verify(ctx, token)
 		return c, false, err
 	}
-	c, hit, err := m.verify(ctx, token)
+	c, hit, err := m.verify(ctx, token, fromHeader)
 	if err != nil {
 		return nil, hit, err
 	}
@@ -308,13 +337,13 @@ func (m *Middleware) issuerOf(token string) (*Middleware, error) {
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	sc.token = append(sc.token[:0], p64...)
-	payload, ok := decodeSegment(sc.payload[:], sc.token)
+	payload, ok := decodeSegment(sc.payload[:], unsafeBytes(p64))
 	if !ok {
 		return nil, ErrTokenMalformed
 	}
 	var sub *Middleware
-	err := objectMembers(payload, maxClaims, func(name, value []byte) error {
+	defer sc.json.release()
+	err := sc.json.objectMembers(payload, maxClaims, func(name, value []byte) error {
 		if string(name) != "iss" {
 			return nil
 		}

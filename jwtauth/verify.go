@@ -28,18 +28,17 @@ const RefreshTokenType = "refresh+jwt"
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// scratch is the working memory of one verification, pooled: a copy of the
-// token (the signing input must be []byte, while the token arrives as a
-// string) and room to decode the three segments. Tokens larger than it fits
-// fall back to allocating.
+// scratch is the working memory of one verification, pooled: room to decode
+// the three segments, and the JSON reader's. Tokens larger than it fits fall
+// back to allocating.
 type scratch struct {
-	token   []byte
-	header  [256]byte
+	header  [4096]byte // a header of escaped names, or many, as an attacker sends it, too
 	sig     [512]byte
 	payload [2048]byte
+	json    jsonWork
 }
 
-var scratchPool = sync.Pool{New: func() any { return &scratch{token: make([]byte, 0, 2048)} }}
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // header is what the pipeline reads from the protected header. The slices
 // point into the decoded header and are valid only during verify.
@@ -48,8 +47,15 @@ type header struct {
 	hasAlg        bool
 }
 
-func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, error) {
+// verify runs the pipeline for token, through the cache. fromHeader: token
+// is an Authorization header's credential that extract has not checked to be
+// a b64token; a cache hit is one (it verified), anything else is checked
+// here, before the size, as extract would have.
+func (m *Middleware) verify(ctx context.Context, token string, fromHeader bool) (*Claims, bool, error) {
 	if len(token) > m.cfg.MaxTokenSize {
+		if fromHeader && !isB64Token(token) {
+			return nil, false, ErrMalformedHeader
+		}
 		return nil, false, ErrTokenTooLarge
 	}
 	if m.cache != nil {
@@ -65,25 +71,19 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, e
 			// The key changed since: verify afresh.
 		}
 	}
-	h64, p64, _, ok := splitCompact(token)
-	if !ok {
-		return nil, false, ErrTokenMalformed
-	}
-
-	// One copy of the token, pooled: the signing input must be []byte, and
-	// every segment is then decoded from it without further conversions.
+	// The token's own bytes, not a copy: the signing input must be []byte,
+	// and nothing here writes to it.
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	buf := append(sc.token[:0], token...)
-	sc.token = buf
-	input := buf[:len(h64)+1+len(p64)]
-	hseg, pseg, sseg := buf[:len(h64)], input[len(h64)+1:], buf[len(input)+1:]
-
-	hdrJSON, ok := decodeSegment(sc.header[:], hseg)
+	buf := unsafeBytes(token)
+	input, hdrJSON, sig, payload, sseg, pseg, ok := sc.segments(buf)
 	if !ok {
+		if fromHeader && !isB64Token(token) {
+			return nil, false, ErrMalformedHeader
+		}
 		return nil, false, ErrTokenMalformed
 	}
-	hdr, err := parseHeader(hdrJSON)
+	hdr, err := parseHeader(&sc.json, hdrJSON)
 	if err != nil {
 		return nil, false, err
 	}
@@ -115,19 +115,23 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, e
 		return nil, false, err
 	}
 
-	sig, ok := decodeSegment(sc.sig[:], sseg)
-	if !ok {
-		return nil, false, ErrTokenMalformed
+	if sig == nil {
+		if sig, ok = decodeSegment(sc.sig[:], sseg); !ok {
+			return nil, false, ErrTokenMalformed
+		}
 	}
 	if err := k.verify(input, sig); err != nil {
 		return nil, false, err
 	}
-
-	payload, ok := decodeSegment(sc.payload[:], pseg)
-	if !ok {
-		return nil, false, ErrTokenMalformed
+	if payload == nil {
+		// Too large for the scratch, or not decodable: decoded only now
+		// that it is signed.
+		if payload, ok = decodeSegment(sc.payload[:], pseg); !ok {
+			return nil, false, ErrTokenMalformed
+		}
 	}
-	c := &Claims{mw: m, alg: k.alg}
+	c := newClaims(payload)
+	c.mw, c.alg = m, k.alg
 	switch {
 	case string(hdr.typ) == "JWT": // nearly every token: no allocation
 		c.typ = "JWT"
@@ -137,14 +141,14 @@ func (m *Middleware) verify(ctx context.Context, token string) (*Claims, bool, e
 	if len(hdr.kid) > 0 {
 		c.kid = string(hdr.kid)
 	}
-	if err := m.readClaims(c, payload); err != nil {
+	if err := m.readClaims(&sc.json, c, payload); err != nil {
 		return nil, false, err
 	}
 	if err := m.checkClaims(c); err != nil {
 		return nil, false, err
 	}
 	if m.cache != nil {
-		m.cache.put(token, c, k)
+		m.cache.put(token, c, set, k)
 	}
 	return c, false, nil
 }
@@ -160,13 +164,85 @@ func (m *Middleware) cached(ctx context.Context, e *cacheEntry) (*Claims, error)
 	if err != nil {
 		return nil, errStaleKey
 	}
-	if k, err := set.findByKID(e.key.alg, e.claims.kid); err != nil || k != e.key {
-		return nil, errStaleKey
+	// The set that selected the key, unchanged (sets are immutable), still
+	// selects it; another set must select the same key again.
+	if set != e.set {
+		if k, err := set.findByKID(e.key.alg, e.claims.kid); err != nil || k != e.key {
+			return nil, errStaleKey
+		}
 	}
 	if err := m.checkClaims(e.claims); err != nil {
 		return nil, err
 	}
 	return e.claims, nil
+}
+
+// segments splits tok, a compact JWS, and decodes its segments: it returns
+// the signing input, the header's JSON, the signature and the payload, with
+// the signature's and the payload's segments. Decoding checks the
+// characters (base64url, strictly: no padding, no non-zero trailing bits)
+// and the shape: exactly three non-empty segments, since a dot does not
+// decode. So this one pass refuses JWE (five segments), the JSON
+// serialisations, b64:false payloads, whitespace, "=" padding, the "+/"
+// alphabet and 100,000 dots, at no cost beyond the decoding the pipeline
+// needs anyway.
+//
+// A signature or payload that is of the alphabet but does not decode (its
+// length, its trailing bits), or a payload too large for the scratch, comes
+// back nil, to be decoded where the pipeline needs it, so that every token
+// fails with the error it always has: the header's first.
+func (sc *scratch) segments(tok []byte) (input, hdr, sig, payload, sseg, pseg []byte, ok bool) {
+	i := bytes.IndexByte(tok, '.')
+	j := bytes.LastIndexByte(tok, '.')
+	if i <= 0 || j <= i+1 || j == len(tok)-1 {
+		return nil, nil, nil, nil, nil, nil, false
+	}
+	input, pseg, sseg = tok[:j], tok[i+1:j], tok[j+1:]
+	if hdr, ok = decodeExact(sc.header[:], tok[:i]); !ok {
+		return nil, nil, nil, nil, nil, nil, false
+	}
+	if sig, ok = decodeExact(sc.sig[:], sseg); !ok {
+		if !isBase64URL(sseg) {
+			return nil, nil, nil, nil, nil, nil, false
+		}
+		sig = nil
+	}
+	if b64.DecodedLen(len(pseg)) > len(sc.payload) {
+		return input, hdr, sig, nil, sseg, pseg, isBase64URL(pseg)
+	}
+	if payload, ok = decodeExact(sc.payload[:], pseg); !ok {
+		if !isBase64URL(pseg) {
+			return nil, nil, nil, nil, nil, nil, false
+		}
+		payload = nil
+	}
+	return input, hdr, sig, payload, sseg, pseg, true
+}
+
+// decodeExact decodes seg strictly into buf, or a new buffer when it does not
+// fit, and reports whether seg was base64url and only that: the decoder
+// skips CR and LF, so a segment with one decodes to fewer bytes than its
+// length says, or has a length no base64url text has (4k+1).
+func decodeExact(buf, seg []byte) ([]byte, bool) {
+	if len(seg)%4 == 1 {
+		return nil, false
+	}
+	n := b64.DecodedLen(len(seg))
+	if n > len(buf) {
+		buf = make([]byte, n)
+	}
+	got, err := b64.Decode(buf[:n], seg)
+	return buf[:got], err == nil && got == n
+}
+
+// isBase64URL reports whether seg is only of the base64url alphabet.
+func isBase64URL(seg []byte) bool {
+	for _, c := range seg {
+		if compactChar[c] != b64Char {
+			return false
+		}
+	}
+	return true
 }
 
 // splitCompact splits a compact JWS into its three segments and checks that
@@ -224,10 +300,11 @@ func decodeSegment(buf []byte, seg []byte) ([]byte, bool) {
 // kid and typ must be strings when present; crit, b64, zip and enc ask for
 // processing authkit never does, and cty "JWT" a nested token, so each is
 // refused. jku, x5u, jwk and x5c are ignored: keys come from configuration
-// only (RFC 8725 §3.10).
-func parseHeader(data []byte) (header, error) {
+// only (RFC 8725 §3.10). It reads in w's memory.
+func parseHeader(w *jsonWork, data []byte) (header, error) {
 	var hdr header
-	err := objectMembers(data, maxHeaderMembers, func(name, value []byte) error {
+	defer w.release()
+	err := w.objectMembers(data, maxHeaderMembers, func(name, value []byte) error {
 		var ok bool
 		switch string(name) {
 		case "alg":
@@ -265,10 +342,10 @@ func parseHeader(data []byte) (header, error) {
 }
 
 // readClaims decodes the registered claims of payload into c, checking
-// their types. c.raw becomes a string copy of payload, and the string claims
-// substrings of it.
-func (m *Middleware) readClaims(c *Claims, payload []byte) error {
-	c.raw = string(payload)
+// their types, in w's memory. c.raw must be a copy of payload (newClaims
+// makes one); the string claims become substrings of it.
+func (m *Middleware) readClaims(w *jsonWork, c *Claims, payload []byte) error {
+	defer w.release()
 	str := func(value []byte) (string, bool) {
 		if len(value) >= 2 && value[0] == '"' && bytes.IndexByte(value, '\\') < 0 {
 			off := cap(payload) - cap(value) // value is a sub-slice of payload
@@ -281,7 +358,7 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 		return c.raw[off : off+len(value)]
 	}
 	var seen uint64 // bit i: RequiredClaims[i] is present
-	err := objectMembers(payload, maxClaims, func(name, value []byte) error {
+	err := w.objectMembers(payload, maxClaims, func(name, value []byte) error {
 		ok := true
 		switch string(name) {
 		case "iss":
@@ -303,19 +380,19 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 			}
 		case "exp":
 			c.exp, ok = parseNumericDate(value)
-			c.hasExp = true
+			c.expSec, c.hasExp = numericSeconds(c.exp), true
 		case "nbf":
 			c.nbf, ok = parseNumericDate(value)
-			c.hasNBF = true
+			c.nbfSec, c.hasNBF = numericSeconds(c.nbf), true
 		case "iat":
 			c.iat, ok = parseNumericDate(value)
-			c.hasIAT = true
+			c.iatSec, c.hasIAT = numericSeconds(c.iat), true
 		case "scope":
 			c.scope = rawOf(value)
 		case "scp":
 			c.scp = rawOf(value)
 		default:
-			if m.isFoldVariant(name) {
+			if m.isFoldVariant(name, w.d.last()) {
 				return ErrClaimName
 			}
 		}
@@ -345,17 +422,19 @@ func (m *Middleware) readClaims(c *Claims, payload []byte) error {
 // when now ≥ exp + leeway, not yet valid when now < nbf − leeway or
 // now < iat − leeway (RFC 7519 §4.1.4-6).
 func (m *Middleware) checkClaims(c *Claims) error {
-	now := m.cfg.Now().Truncate(time.Second)
-	at := func(v float64) time.Time { return time.Unix(numericSeconds(v), 0) }
+	// Whole seconds, as int64: the clock clamped far beyond any date a
+	// claim can hold (±10^15 s, see numericSeconds), so that differences
+	// cannot overflow.
+	now := max(min(m.cfg.Now().Unix(), 1e17), -1e17)
 	leeway := m.cfg.Leeway
 	switch {
 	case !c.hasExp && !m.cfg.InsecureAllowNoExpiry:
 		return ErrMissingClaim
-	case c.hasExp && !now.Before(at(c.exp).Add(leeway)):
+	case c.hasExp && atLeast(now-c.expSec, leeway):
 		return ErrTokenExpired
-	case c.hasNBF && now.Before(at(c.nbf).Add(-leeway)):
+	case c.hasNBF && !atLeast(now-c.nbfSec, -leeway):
 		return ErrTokenNotYetValid
-	case c.hasIAT && now.Before(at(c.iat).Add(-leeway)):
+	case c.hasIAT && !atLeast(now-c.iatSec, -leeway):
 		return ErrTokenNotYetValid
 	}
 	if m.cfg.Issuer != "" && c.issuer != m.cfg.Issuer {
@@ -374,6 +453,13 @@ func (m *Middleware) checkClaims(c *Claims) error {
 	return nil
 }
 
+// atLeast reports whether d seconds are at least l: d ≥ l, exactly, for a
+// leeway of up to ±Config's maximum and any d.
+func atLeast(d int64, l time.Duration) bool {
+	d = max(min(d, 1<<30), -(1 << 30))
+	return time.Duration(d)*time.Second >= l
+}
+
 // isJSONError reports whether err is one of the JSON reader's errors, which
 // all mean a malformed token.
 func isJSONError(err error) bool {
@@ -385,24 +471,42 @@ func isJSONError(err error) bool {
 }
 
 // audArray reads an aud array: its unescaped elements become substrings of
-// c.raw, so a long array costs one allocation, for the list. An empty array
-// is present, not absent.
+// c.raw, in c.audBuf while they fit, so an array of up to len(c.audBuf)
+// costs no allocation at all. An empty array is present, not absent.
 func (m *Middleware) audArray(c *Claims, payload, value []byte) ([]string, bool) {
-	n := 0
-	if !eachArrayString(value, func([]byte, bool) bool { n++; return true }) {
+	list := c.audBuf[:0]
+	sc := scanner{data: value}
+	if !sc.consume('[') {
 		return nil, false
 	}
-	list := make([]string, 0, n)
-	eachArrayString(value, func(s []byte, escaped bool) bool {
-		if escaped {
-			list = append(list, string(s))
-		} else {
-			off := cap(payload) - cap(s) // s is a sub-slice of payload
-			list = append(list, c.raw[off:off+len(s)])
+	sc.skipSpace()
+	if sc.consume(']') {
+		return list, sc.pos == len(value)
+	}
+	for {
+		sc.skipSpace()
+		start := sc.pos
+		escaped, ok := sc.str()
+		if !ok {
+			return nil, false
 		}
-		return true
-	})
-	return list, true
+		raw := value[start:sc.pos]
+		if escaped {
+			s, ok := jsonString(raw)
+			if !ok {
+				return nil, false
+			}
+			list = append(list, s)
+		} else {
+			off := cap(payload) - cap(raw) // raw is a sub-slice of payload
+			list = append(list, c.raw[off+1:off+len(raw)-1])
+		}
+		sc.skipSpace()
+		if sc.consume(',') {
+			continue
+		}
+		return list, sc.consume(']') && sc.pos == len(value)
+	}
 }
 
 // readNames are the claims that the library reads by name. A token that
@@ -413,39 +517,27 @@ var readNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid",
 
 // isFoldVariant reports whether name, which is not one of the names read by
 // the switch of readClaims, equals one of m.foldNames under Unicode case
-// folding without being it. A table of the first bytes that such a variant
-// can start with keeps the cost of ordinary claims to one lookup.
-func (m *Middleware) isFoldVariant(name []byte) bool {
-	if len(name) == 0 || !m.foldFirst[name[0]] {
-		return false
-	}
-	for _, n := range m.foldNames {
-		if 3*len(name) >= len(n) && len(name) <= 3*len(n) && bytes.EqualFold(name, []byte(n)) && string(name) != n {
+// folding without being it. h is foldHash(name), which the duplicate check
+// computed already: names equal under folding hash alike, so comparing
+// hashes first keeps the cost of an ordinary claim to a few integer
+// comparisons.
+func (m *Middleware) isFoldVariant(name []byte, h uint32) bool {
+	for i, fh := range m.foldHashes {
+		if fh == h && bytes.EqualFold(name, []byte(m.foldNames[i])) && string(name) != m.foldNames[i] {
 			return true
 		}
 	}
 	return false
 }
 
-// foldTable returns the names whose fold variants are refused and the table
-// of the first bytes of such variants: both cases of an ASCII first letter,
-// and every non-ASCII lead byte (the Kelvin sign folds to k, the long s to s).
-func foldTable(required []string) (names []string, first [256]bool) {
+// foldTable returns the names whose fold variants are refused, and their
+// foldHash values.
+func foldTable(required []string) (names []string, hashes []uint32) {
 	names = append(slices.Clone(readNames), required...)
 	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		c := n[0]
-		first[c] = true
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
-			first[c^0x20] = true
-		}
+		hashes = append(hashes, foldHash([]byte(n)))
 	}
-	for c := 0x80; c < 0x100; c++ {
-		first[c] = true
-	}
-	return names, first
+	return names, hashes
 }
 
 // sameType compares typ or cty values as RFC 7515 §4.1.9 says: ignoring case
