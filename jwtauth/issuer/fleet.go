@@ -562,14 +562,19 @@ func (i *Issuer) Ready() bool {
 // returned), or the Issuer is closed and not ready ([ErrNotReady]).
 func (i *Issuer) WaitReady(ctx context.Context) error {
 	for {
+		f := i.fleet
+		var ch chan struct{}
+		if f != nil {
+			// Before Ready: an install between the two closes this
+			// channel, so that its wake-up is not lost.
+			ch = *f.changed.Load()
+		}
 		if i.Ready() {
 			return nil
 		}
-		f := i.fleet
 		if f == nil || f.bg.Err() != nil {
 			return ErrNotReady
 		}
-		ch := *f.changed.Load()
 		timer := time.NewTimer(f.rot.Poll)
 		select {
 		case <-ctx.Done():
