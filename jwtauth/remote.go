@@ -50,8 +50,10 @@ type RemoteOptions struct {
 	// MissRefresh is the shortest time between two fetches caused by tokens
 	// whose kid (or alg) is not in the set (the issuer may have rotated
 	// keys). Tokens with random kids therefore cause at most one fetch per
-	// MissRefresh, and concurrent misses share one fetch. Default 30
-	// seconds.
+	// MissRefresh, and concurrent misses share one fetch. Requests that
+	// find no usable keys at all (the endpoint down at start-up) have a
+	// budget of their own, one fetch per MissRefresh too, so that they
+	// never spend the one a rotation needs. Default 30 seconds.
 	MissRefresh time.Duration
 
 	// MaxStale bounds how long the last good keys serve when fetches fail:
@@ -112,8 +114,10 @@ type RemoteKeys struct {
 	mu  sync.Mutex // serialises conversion of a new jwk.Set
 
 	missMu   sync.Mutex
-	lastMiss time.Time
-	inflight chan struct{} // closed when the current miss refresh ends
+	lastMiss time.Time // of the last fetch for a token's unknown key
+	// lastEmpty is of the last fetch for a request that found no keys.
+	lastEmpty time.Time
+	inflight  chan struct{} // closed when the current miss refresh ends
 
 	fetches atomic.Int64 // fetches started
 	lastOK  atomic.Int64 // Unix nanoseconds of the last 200 answer
@@ -397,7 +401,7 @@ func (r *RemoteKeys) keySet(ctx context.Context) (*keySet, error) {
 		}
 		return nil, ErrKeysUnavailable // its MaxWait is spent
 	}
-	if set, ok := r.refresh(ctx); ok && set != nil {
+	if set, ok := r.fetchNow(ctx, &r.lastEmpty); ok && set != nil {
 		return set, nil
 	}
 	return nil, ErrKeysUnavailable
@@ -546,6 +550,15 @@ type refresher interface {
 // own, bounded by FetchTimeout and Close; the caller waits for it at most
 // MaxWait and its own context. It reports whether the keys may have changed.
 func (r *RemoteKeys) refresh(ctx context.Context) (*keySet, bool) {
+	return r.fetchNow(ctx, &r.lastMiss)
+}
+
+// fetchNow is refresh, rate-limited by *last: lastMiss for tokens that name
+// a key or algorithm the set lacks, lastEmpty for requests that find no
+// usable keys at all. The two budgets are apart so that requests made
+// while the first fetch is still being read (its headers in, its set not
+// yet stored) cannot spend the budget of the rotation that follows.
+func (r *RemoteKeys) fetchNow(ctx context.Context, last *time.Time) (*keySet, bool) {
 	f := r.f.Load()
 	if f == nil || r.closed.Load() {
 		return nil, false
@@ -553,11 +566,11 @@ func (r *RemoteKeys) refresh(ctx context.Context) (*keySet, bool) {
 	r.missMu.Lock()
 	ch := r.inflight
 	if ch == nil {
-		if !r.lastMiss.IsZero() && time.Since(r.lastMiss) < r.opts.MissRefresh {
+		if !last.IsZero() && time.Since(*last) < r.opts.MissRefresh {
 			r.missMu.Unlock()
 			return nil, false
 		}
-		r.lastMiss = time.Now()
+		*last = time.Now()
 		ch = make(chan struct{})
 		r.inflight = ch
 		go r.missFetch(f, ch)
