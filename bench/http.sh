@@ -12,6 +12,7 @@
 #   ./http.sh                          # 5 rounds of 5s per path, into http.txt
 #   ROUNDS=3 DURATION=3s ./http.sh
 #   CONNS=64 ./http.sh                 # wrk connections (default 32)
+#   SHARED=1 OUT=http-shared.txt ./http.sh   # no pinning: both on every core
 #
 # On a machine of two or more cores, wrk runs on CPU 0 and the server, with
 # GOMAXPROCS=1, on CPU 1 (taskset): each has a core of its own, so that
@@ -31,7 +32,13 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wr
 tmp=$(mktemp -d)
 go build -o "$tmp/server" ./http
 
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+procs=1
+if [ -n "${SHARED:-}" ]; then
+  server_pin=()
+  wrk_pin=()
+  procs=$(nproc)
+  pinning="shared: server (GOMAXPROCS=$procs) and wrk (-t1) on every core, unpinned"
+elif [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   server_pin=(taskset -c 1)
   wrk_pin=(taskset -c 0)
   pinning="server on CPU 1 (GOMAXPROCS=1), wrk on CPU 0 (-t1)"
@@ -41,7 +48,7 @@ else
   pinning="one core: server (GOMAXPROCS=1) and wrk share it"
 fi
 
-GOMAXPROCS=1 "${server_pin[@]}" "$tmp/server" -addr "127.0.0.1:$port" -tokens "$tmp" >"$tmp/server.log" 2>&1 &
+GOMAXPROCS=$procs "${server_pin[@]}" "$tmp/server" -addr "127.0.0.1:$port" -tokens "$tmp" >"$tmp/server.log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
