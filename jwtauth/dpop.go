@@ -614,7 +614,7 @@ func (m *Middleware) authenticateDPoP(r *http.Request) (*Claims, error) {
 		}
 	}
 	if !isDPoP {
-		token, fromCookie, err := m.extract(r)
+		token, fromCookie, err := m.extract(r, false)
 		if err != nil {
 			return nil, err
 		}

@@ -14,11 +14,20 @@ import (
 // scheme (Basic, say) is not a bearer credential and counts as none. A Bearer
 // header that does not hold exactly one b64token (RFC 6750 §2.1) is
 // malformed.
-func (m *Middleware) extract(r *http.Request) (token string, fromCookie bool, err error) {
+//
+// With deferCheck, the b64token check of a token from the header is left
+// to the caller, which passes it on to verifyObserved: a token the cache
+// holds verified is a compact JWS, so a hit need not read it byte by byte
+// a second time, and a miss checks it before anything else.
+func (m *Middleware) extract(r *http.Request, deferCheck bool) (token string, fromCookie bool, err error) {
 	switch vals := r.Header["Authorization"]; len(vals) {
 	case 0:
 	case 1:
-		token, err = BearerToken(vals[0])
+		if deferCheck {
+			token, err = bearerCredential(vals[0])
+		} else {
+			token, err = BearerToken(vals[0])
+		}
 		switch {
 		case err == ErrMissingToken:
 			token = ""

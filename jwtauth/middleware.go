@@ -117,33 +117,14 @@ func (m *Middleware) Authenticate(r *http.Request) (*Claims, error) {
 	if m.dpop != nil {
 		return m.authenticateDPoP(r)
 	}
-	if m.cfg.Cookie == "" {
-		// The header alone, as extract reads it, but for the b64token
-		// check, which verify makes on a cache miss: a token the cache
-		// holds verified, so it is a compact JWS, of fewer characters
-		// than a b64token may have, and a hit need not read it byte by
-		// byte a second time.
-		switch vals := r.Header["Authorization"]; len(vals) {
-		case 0:
-			return nil, ErrMissingToken
-		case 1:
-			token, err := bearerCredential(vals[0])
-			if err != nil {
-				return nil, err
-			}
-			return m.verifyObserved(r.Context(), token, true)
-		default:
-			return nil, ErrMultipleTokens
-		}
-	}
-	token, fromCookie, err := m.extract(r)
+	token, fromCookie, err := m.extract(r, true)
 	if err != nil {
 		return nil, err
 	}
 	if fromCookie && m.cop.Check(r) != nil {
 		return nil, ErrCrossOrigin
 	}
-	return m.Verify(r.Context(), token)
+	return m.verifyObserved(r.Context(), token, !fromCookie)
 }
 
 // Verify verifies a compact JWS token, as it would be sent after "Bearer ",
